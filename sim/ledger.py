@@ -1,0 +1,189 @@
+"""The relationship ledger: one row per (exporter, buyer) pair that has met.
+
+Struct of arrays: each relationship attribute is one numpy column indexed by
+relationship row; ``exporter`` and ``buyer`` columns say whose it is. Rows are
+created sparsely when a buyer becomes aware of an exporter, never as a dense
+exporter x buyer matrix. A sorted key index finds the current row of a pair.
+
+``compact`` moves long-dissolved rows to a small archive so that the arrays the
+per-tick phases sweep hold (mostly) live relationships.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+AWARENESS, EXPLORATION, EXPANSION, COMMITMENT, DISSOLVED = range(5)
+
+#: column name -> dtype. Compact dtypes keep a relationship near 130 bytes.
+COLUMNS: dict[str, np.dtype] = {
+    "id": np.dtype(np.int32),  # relationship id, stable across compaction
+    "exporter": np.dtype(np.int32),
+    "buyer": np.dtype(np.int32),
+    "stage": np.dtype(np.int8),
+    "born": np.dtype(np.int32),  # tick the pair met (awareness)
+    "since": np.dtype(np.int32),  # tick the current stage began
+    "ended": np.dtype(np.int32),  # tick of dissolution, -1 while live
+    "cause": np.dtype(np.int8),  # dissolution cause code (parameters.CAUSES)
+    "peak": np.dtype(np.int8),  # highest stage reached
+    "trust_calculus": np.dtype(np.float32),
+    "trust_knowledge": np.dtype(np.float32),
+    "trust_identification": np.dtype(np.float32),
+    "trust": np.dtype(np.float32),
+    "commitment": np.dtype(np.float32),
+    "investment": np.dtype(np.float32),  # relationship-specific input investment
+    "switching_cost": np.dtype(np.float32),
+    "outcome": np.dtype(np.float32),  # smoothed value received by the buyer
+    "expectation": np.dtype(np.float32),
+    "satisfaction": np.dtype(np.float32),
+    "perceived": np.dtype(np.float32),  # the exporter's estimate of satisfaction
+    "shared_values": np.dtype(np.float32),
+    "communication": np.dtype(np.float32),  # communication received this tick, [0, 1]
+    "preference": np.dtype(np.float32),  # J of the reinforcement rule
+    "order": np.dtype(np.float32),  # units ordered this tick
+    "forecast": np.dtype(np.float32),  # exporter's forecast of this tick's order
+    "level": np.dtype(np.float32),  # smoothing state of the forecast
+    "volume": np.dtype(np.float32),  # cumulative units delivered
+    "revenue": np.dtype(np.float32),  # cumulative revenue
+    "margin": np.dtype(np.float32),  # cumulative gross margin (customer lifetime value)
+    "n_orders": np.dtype(np.int32),
+    "low_sat": np.dtype(np.int16),  # consecutive dissatisfied ticks
+}
+
+
+class Ledger:
+    """Growable struct-of-arrays table of relationships.
+
+    Columns are reached as attributes and are views of the first ``n`` rows,
+    so ``ledger.trust[rows] = x`` writes in place.
+    """
+
+    def __init__(self, n_buyers: int, hist_width: int = 4, capacity: int = 1024):
+        self._n_buyers = int(n_buyers)
+        self.n = 0
+        self._cap = max(int(capacity), 16)
+        self._cols = {name: np.zeros(self._cap, dtype=dt) for name, dt in COLUMNS.items()}
+        self._hist = np.zeros((self._cap, hist_width), dtype=np.float32)
+        self._keys = np.zeros(0, dtype=np.int64)  # sorted pair keys
+        self._key_rows = np.zeros(0, dtype=np.int64)  # current row of each key
+        self.archive: list[dict[str, np.ndarray]] = []
+        self.n_archived = 0
+        self.n_created = 0
+
+    # ---- columns -----------------------------------------------------------
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.__dict__["n"]]
+        raise AttributeError(name)
+
+    @property
+    def hist(self) -> np.ndarray:
+        """(n, W) ring buffer of the last W orders, for the moving-average forecast."""
+        return self._hist[: self.n]
+
+    def nbytes(self) -> int:
+        """Bytes held by the ledger's arrays (capacity, index and archive included)."""
+        total = sum(c.nbytes for c in self._cols.values()) + self._hist.nbytes
+        total += self._keys.nbytes + self._key_rows.nbytes
+        total += sum(a.nbytes for chunk in self.archive for a in chunk.values())
+        return total
+
+    def _grow(self, need: int) -> None:
+        if need <= self._cap:
+            return
+        cap = max(need, int(self._cap * 1.5))
+        for name, col in self._cols.items():
+            new = np.zeros(cap, dtype=col.dtype)
+            new[: self.n] = col[: self.n]
+            self._cols[name] = new
+        hist = np.zeros((cap, self._hist.shape[1]), dtype=np.float32)
+        hist[: self.n] = self._hist[: self.n]
+        self._hist = hist
+        self._cap = cap
+
+    # ---- pairs -------------------------------------------------------------
+    def pair_key(self, exporter: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+        return exporter.astype(np.int64) * self._n_buyers + buyer.astype(np.int64)
+
+    def find(self, exporter: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+        """Current row of each pair, or -1 for pairs that never met."""
+        keys = self.pair_key(exporter, buyer)
+        if self._keys.size == 0:
+            return np.full(keys.shape, -1, dtype=np.int64)
+        pos = np.searchsorted(self._keys, keys)
+        pos_c = np.minimum(pos, self._keys.size - 1)
+        hit = self._keys[pos_c] == keys
+        return np.where(hit, self._key_rows[pos_c], -1)
+
+    def add(self, exporter: np.ndarray, buyer: np.ndarray, tick: int) -> np.ndarray:
+        """Append new relationships at the awareness stage; return their rows.
+
+        Pairs must be distinct and not currently blocked (see ``blocked``).
+        """
+        m = len(exporter)
+        start = self.n
+        self._grow(start + m)
+        self.n = start + m
+        rows = np.arange(start, start + m)
+        for name, col in self._cols.items():
+            col[rows] = 0
+        self._hist[rows] = 0
+        c = self._cols
+        c["id"][rows] = np.arange(self.n_created, self.n_created + m)
+        self.n_created += m
+        c["exporter"][rows] = exporter
+        c["buyer"][rows] = buyer
+        c["stage"][rows] = AWARENESS
+        c["born"][rows] = tick
+        c["since"][rows] = tick
+        c["ended"][rows] = -1
+        self._index(self.pair_key(exporter, buyer), rows)
+        return rows
+
+    def _index(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        pos = np.searchsorted(self._keys, keys)
+        pos_c = np.minimum(pos, max(self._keys.size - 1, 0))
+        hit = (self._keys.size > 0) & (self._keys[pos_c] == keys) if self._keys.size else np.zeros(keys.shape, bool)
+        # a pair that met before: point its key at the new row
+        self._key_rows[pos_c[hit]] = rows[hit]
+        new_keys, new_rows = keys[~hit], rows[~hit]
+        order = np.argsort(new_keys)
+        new_keys, new_rows = new_keys[order], new_rows[order]
+        at = np.searchsorted(self._keys, new_keys)
+        self._keys = np.insert(self._keys, at, new_keys)
+        self._key_rows = np.insert(self._key_rows, at, new_rows)
+
+    def blocked(self, exporter: np.ndarray, buyer: np.ndarray, tick: int, cooldown: int) -> np.ndarray:
+        """True where the pair is live, or dissolved less than ``cooldown`` ticks ago."""
+        rows = self.find(exporter, buyer)
+        known = rows >= 0
+        out = np.zeros(rows.shape, dtype=bool)
+        r = rows[known]
+        live = self.stage[r] != DISSOLVED
+        recent = tick - self.ended[r] < cooldown
+        out[known] = live | recent
+        return out
+
+    # ---- compaction ----------------------------------------------------------
+    def compact(self, tick: int, cooldown: int) -> None:
+        """Archive rows dissolved at least ``cooldown`` ticks ago and drop them from the arrays."""
+        gone = (self.stage == DISSOLVED) & (tick - self.ended >= cooldown)
+        if not gone.any():
+            return
+        self.archive.append({name: col[: self.n][gone].copy() for name, col in self._cols.items()})
+        self.n_archived += int(gone.sum())
+        keep = np.flatnonzero(~gone)
+        for name, col in self._cols.items():
+            col[: keep.size] = col[keep]
+        self._hist[: keep.size] = self._hist[keep]
+        self.n = keep.size
+        keys = self.pair_key(self.exporter, self.buyer)
+        order = np.argsort(keys)
+        self._keys = keys[order]
+        self._key_rows = order.astype(np.int64)
+
+    def table(self) -> dict[str, np.ndarray]:
+        """Every relationship ever created: archived rows first, then current rows."""
+        parts = self.archive + [{name: col[: self.n] for name, col in self._cols.items()}]
+        return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}

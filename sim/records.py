@@ -1,0 +1,188 @@
+"""What a run records: one row per tick, one row per stage transition, snapshots.
+
+Per-tick aggregates are computed from the ledger with array reductions and
+stored as scalars; events are appended as array chunks. DataFrames are built
+only when asked for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .grouped import group_sum
+from .ledger import AWARENESS, COMMITMENT, DISSOLVED
+from .parameters import CAUSES, STAGES
+
+TIMESERIES_COLUMNS = (
+    "tick",
+    "n_awareness",
+    "n_exploration",
+    "n_expansion",
+    "n_commitment",
+    "n_live",
+    "n_dissolved",
+    "dissolutions",
+    "dissolutions_trading",
+    "new_awareness",
+    "trials",
+    "mean_trust",
+    "mean_commitment",
+    "mean_satisfaction",
+    "retention_rate",
+    "revenue",
+    "profit",
+    "contact_spend",
+    "forecast_mape",
+    "fill_rate",
+    "inventory_cost",
+    "revenue_hhi",
+    "loyalty_y",
+    "opportunistic_acts",
+    "detected_acts",
+    "buyer_value",
+    "active_exporters",
+)
+
+_EVENT_FIELDS = ("tick", "relationship", "exporter", "buyer", "from_stage", "to_stage", "cause")
+_STAGE_CAT = pd.CategoricalDtype(["none", *STAGES])
+_CAUSE_CAT = pd.CategoricalDtype(list(CAUSES))
+
+
+class Recorder:
+    """Collects the timeseries, the event log and periodic relationship snapshots."""
+
+    def __init__(self, ledger):
+        self._ledger = ledger
+        self._rows: list[tuple] = []
+        self._events: list[tuple[np.ndarray, ...]] = []
+        self._snapshots: list[pd.DataFrame] = []
+        self.n_dissolved = 0
+
+    # ---- events --------------------------------------------------------------
+    def events(self, tick: int, rows: np.ndarray, from_stage, to_stage, cause) -> None:
+        """Log a transition of ``rows``; stages and cause may be scalars or arrays."""
+        n = len(rows)
+        if n == 0:
+            return
+        L = self._ledger
+        self._events.append(
+            (
+                np.full(n, tick, dtype=np.int32),
+                L.id[rows].copy(),
+                L.exporter[rows].copy(),
+                L.buyer[rows].copy(),
+                np.broadcast_to(np.asarray(from_stage, dtype=np.int8), (n,)).copy(),
+                np.broadcast_to(np.asarray(to_stage, dtype=np.int8), (n,)).copy(),
+                np.broadcast_to(np.asarray(cause, dtype=np.int8), (n,)).copy(),
+            )
+        )
+        if np.any(np.asarray(to_stage) == DISSOLVED):
+            self.n_dissolved += int(np.count_nonzero(np.broadcast_to(to_stage, (n,)) == DISSOLVED))
+
+    def event_table(self) -> pd.DataFrame:
+        if self._events:
+            cols = [np.concatenate([c[i] for c in self._events]) for i in range(len(_EVENT_FIELDS))]
+        else:
+            cols = [np.zeros(0, dtype=np.int32)] * len(_EVENT_FIELDS)
+        df = pd.DataFrame(dict(zip(_EVENT_FIELDS, cols)))
+        names = np.array(["none", *STAGES])
+        df["from_stage"] = pd.Categorical(names[df["from_stage"].to_numpy() + 1], dtype=_STAGE_CAT)
+        df["to_stage"] = pd.Categorical(names[df["to_stage"].to_numpy() + 1], dtype=_STAGE_CAT)
+        df["cause"] = pd.Categorical(np.array(CAUSES)[df["cause"].to_numpy()], dtype=_CAUSE_CAT)
+        return df
+
+    def event_count(self) -> int:
+        return sum(len(c[0]) for c in self._events)
+
+    # ---- per tick --------------------------------------------------------------
+    def record(self, model, t: int) -> None:
+        """Append this tick's row of aggregates."""
+        L, now, by = self._ledger, model.now, model.buyers
+        counts = np.bincount(L.stage, minlength=5)
+        tr = now.rows_after = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+        n_tr = tr.size
+        mean = (lambda x: float(x.mean())) if n_tr else (lambda x: float("nan"))
+        ordered_total = float(now.orders_e.sum())
+        delivered_total = float(now.delivered_e.sum())
+        active = model.exporters.active
+        hhi = now.revenue_hhi[active & np.isfinite(now.revenue_hhi)]
+        row = dict(
+            tick=t,
+            n_awareness=int(counts[0]),
+            n_exploration=int(counts[1]),
+            n_expansion=int(counts[2]),
+            n_commitment=int(counts[3]),
+            n_live=int(counts[:4].sum()),
+            n_dissolved=self.n_dissolved,
+            dissolutions=self.n_dissolved - now.dissolved_before,
+            dissolutions_trading=now.dissolved_trading,
+            new_awareness=L.n_created - now.created_before,
+            trials=now.trials,
+            mean_trust=mean(L.trust[tr]),
+            mean_commitment=mean(L.commitment[tr]),
+            mean_satisfaction=mean(L.satisfaction[tr]),
+            retention_rate=1.0 - now.dissolved_trading / now.trading_at_start if now.trading_at_start else float("nan"),
+            revenue=float(now.revenue_e.sum()),
+            profit=float(now.profit_e.sum()),
+            contact_spend=float(now.contact_spend.sum()),
+            forecast_mape=now.forecast_abs_error / now.forecast_actual if now.forecast_actual > 0 else float("nan"),
+            fill_rate=delivered_total / ordered_total if ordered_total > 0 else float("nan"),
+            inventory_cost=float(now.holding_e.sum() + now.stockout_e.sum()),
+            revenue_hhi=float(hhi.mean()) if hhi.size else float("nan"),
+            loyalty_y=loyalty(model),
+            opportunistic_acts=int(now.opportunistic.sum()),
+            detected_acts=int(now.detected.sum()),
+            buyer_value=float(now.value[now.ordered].mean()) if now.ordered.any() else float("nan"),
+            active_exporters=int(active.sum()),
+        )
+        self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))
+        every = model.p["snapshot_every"]
+        if every and t % every == 0:
+            self._snapshots.append(snapshot(model, t))
+
+    def timeseries(self) -> pd.DataFrame:
+        return pd.DataFrame.from_records(self._rows, columns=list(TIMESERIES_COLUMNS))
+
+    def last(self) -> dict:
+        return dict(zip(TIMESERIES_COLUMNS, self._rows[-1])) if self._rows else {}
+
+    def snapshots(self) -> pd.DataFrame:
+        if not self._snapshots:
+            return pd.DataFrame(columns=["tick", "relationship", "stage", "trust", "commitment", "satisfaction"])
+        return pd.concat(self._snapshots, ignore_index=True)
+
+
+def loyalty(model) -> float:
+    """Weisbuch-Kirman-Herreiner order parameter ``y``, averaged over buyers.
+
+    ``y_i = sum_j J_ij^2 / (sum_j J_ij)^2`` over buyer i's trading relationships,
+    with J the reinforcement preferences, or (logit rule) this tick's order shares.
+    1/n for a buyer spreading evenly over n suppliers; 1 for a fully loyal one.
+    """
+    L, now, B = model.ledger, model.now, model.buyers.n
+    tr = now.rows
+    if tr.size == 0:
+        return float("nan")
+    b = L.buyer[tr]
+    x = L.preference[tr].astype(np.float64) if model.p["choice_rule"] == "reinforcement" else now.order
+    s1 = group_sum(b, x, B)
+    s2 = group_sum(b, x * x, B)
+    ok = s1 > 0
+    return float((s2[ok] / s1[ok] ** 2).mean()) if ok.any() else float("nan")
+
+
+def snapshot(model, t: int) -> pd.DataFrame:
+    """Trust, commitment and satisfaction of every live relationship at tick ``t``."""
+    L = model.ledger
+    live = np.flatnonzero(L.stage != DISSOLVED)
+    return pd.DataFrame(
+        {
+            "tick": np.full(live.size, t, dtype=np.int32),
+            "relationship": L.id[live],
+            "stage": pd.Categorical(np.array(STAGES)[L.stage[live]], categories=list(STAGES)),
+            "trust": L.trust[live],
+            "commitment": L.commitment[live],
+            "satisfaction": L.satisfaction[live],
+        }
+    )
