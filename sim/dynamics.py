@@ -97,6 +97,8 @@ def commitment_update(
     gain: float,
     decay: float,
     shared_values_effect: float,
+    detected: np.ndarray | None = None,
+    betrayal_loss: float = 0.0,
 ) -> np.ndarray:
     """Commitment rises with trust, shared values, benefits and switching costs; it decays.
 
@@ -104,6 +106,11 @@ def commitment_update(
     ``C <- C + gain * orientation * drive * (1 - C) - decay * C``
 
     ``orientation`` is 1 for partnership buyers and 0.5 for transactional ones.
+    Where an opportunistic act was ``detected`` this tick, the promise of
+    continuity is broken: ``C <- C (1 - betrayal_loss)`` (after the update).
+    Without it, the trust-free part of ``drive`` keeps a committed partnership
+    above the fall-back level for ever, so commitment could never decay back
+    to expansion.
     """
     drive = (
         0.4 * trust
@@ -112,6 +119,8 @@ def commitment_update(
         + 0.2 * switching_cost / (1.0 + switching_cost)
     )
     c = commitment + gain * orientation * drive * (1.0 - commitment) - decay * commitment
+    if detected is not None and betrayal_loss > 0:
+        c = np.where(detected, c * (1.0 - betrayal_loss), c)
     return np.clip(c, 0.0, 1.0)
 
 

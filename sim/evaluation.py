@@ -74,5 +74,7 @@ def judge(model, t: int) -> None:
         gain=p["commitment_gain"],
         decay=p["commitment_decay"],
         shared_values_effect=p["shared_values_effect"],
+        detected=now.detected,
+        betrayal_loss=p["opportunism_commitment_loss"],
     )
     L.preference[tr] = dynamics.preference_update(L.preference[tr], now.payoff, gamma=p["gamma"])

@@ -20,6 +20,7 @@ Everything a phase does to relationships is an array operation on the ledger.
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from types import SimpleNamespace
 
 import mesa
@@ -37,6 +38,11 @@ from .streams import make_streams, seed_sequence
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
 COMPACT_EVERY = 10
+
+
+def _last_recorded(name: str, model) -> float:
+    """Mesa DataCollector reporter: ``name`` in the last timeseries row (picklable, unlike a lambda)."""
+    return model.recorder.last().get(name)
 
 
 class Tick(SimpleNamespace):
@@ -84,7 +90,7 @@ class MarketModel(mesa.Model):
         Buyer.create_agents(self, self.buyers.n, np.arange(self.buyers.n))
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                name: (lambda m, name=name: m.recorder.last().get(name))
+                name: partial(_last_recorded, name)
                 for name in ("n_awareness", "n_exploration", "n_expansion", "n_commitment", "n_dissolved",
                              "mean_trust", "mean_commitment", "retention_rate", "revenue", "profit", "loyalty_y")
             }

@@ -172,6 +172,7 @@ PARAMS: tuple[Param, ...] = (
     _p("trust_gain", 0.08, "rate at which knowledge-based trust rises", "dynamics", 0.0, 1.0, "1/tick"),
     _p("trust_loss", 0.25, "rate at which knowledge-based trust falls on bad outcomes", "dynamics", 0.0, 1.0, "1/tick"),
     _p("opportunism_penalty", 0.5, "share of trust destroyed by one detected opportunistic act", "dynamics", 0.0, 1.0),
+    _p("opportunism_commitment_loss", 0.25, "share of commitment destroyed by one detected opportunistic act", "dynamics", 0.0, 1.0),
     _p("calculus_trust", 0.35, "initial calculus-based trust (contracts, guarantees) of a new relationship", "dynamics", 0.0, 1.0),
     _p("calculus_decay", 0.05, "rate at which calculus-based trust wears off", "dynamics", 0.0, 1.0, "1/tick"),
     _p("identification_gain", 0.04, "rate of identification-based trust in committed relationships", "dynamics", 0.0, 1.0, "1/tick"),
