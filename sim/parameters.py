@@ -36,6 +36,8 @@ class Param:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind is bool:
             return "true or false"
+        if self.kind is str:
+            return "a string"
         lo = "-inf" if self.low is None else _fmt(self.low)
         hi = "inf" if self.high is None else _fmt(self.high)
         what = "an integer" if self.kind is int else "a number"
@@ -47,6 +49,10 @@ class Param:
             return None
         if self.choices is not None:
             if value not in self.choices:
+                raise ValueError(self._bad(value))
+            return value
+        if self.kind is str:
+            if not isinstance(value, str):
                 raise ValueError(self._bad(value))
             return value
         if self.kind is bool:
@@ -87,7 +93,7 @@ def _p(name, default, doc, section, low=None, high=None, unit="", kind=None, cho
     if kind is None:
         kind = (
             str
-            if choices
+            if choices or isinstance(default, str)
             else bool
             if isinstance(default, bool)
             else int
