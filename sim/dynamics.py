@@ -62,7 +62,14 @@ def trust_update(
 
         up   = communication_effect * c + shared_values_effect * s / 2 + 2 max(S, 0)
         down = 2 max(-S, 0)
-        Tk  <- Tk + gain * up * (1 - Tk) - loss * down * Tk
+        Tk  <- Tk + gain * up * (1 - Tk) - min(loss * down, Tk)
+
+    Gains saturate (``1 - Tk``: the more trust, the less there is left to
+    win); losses do not (a bad outcome costs ``loss * down`` whatever trust
+    there is, until none is left). So a satisfaction shock ``-x`` lowers trust
+    by ``loss / (gain (1 - Tk))`` times what ``+x`` would raise it, at every
+    level of trust that has something to lose (a loss proportional to ``Tk``
+    would make trust rise faster than it falls below ``gain / (gain + loss)``).
 
     Identification trust grows with shared values in committed relationships:
     ``Ti <- Ti + identification_gain * shared_values_effect * s * (1 - Ti)``.
@@ -72,7 +79,7 @@ def trust_update(
     tc = calculus * (1.0 - calculus_decay)
     up = communication_effect * comm + 0.5 * shared_values_effect * values + 2.0 * np.maximum(satisfaction, 0.0)
     down = 2.0 * np.maximum(-satisfaction, 0.0)
-    tk = knowledge + np.minimum(gain * up, 1.0) * (1.0 - knowledge) - np.minimum(loss * down, 1.0) * knowledge
+    tk = knowledge + np.minimum(gain * up, 1.0) * (1.0 - knowledge) - np.minimum(loss * down, knowledge)
     ti = identification + np.where(
         committed, np.minimum(identification_gain * shared_values_effect * values, 1.0) * (1.0 - identification), 0.0
     )
