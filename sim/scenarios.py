@@ -517,8 +517,8 @@ def _from_validation(err: ValidationError, source: str, lines: dict | None, orig
     loc = list(e["loc"])
     path = _format_loc(loc)
     value = e.get("input")
-    line = _line_of(lines, loc)
     via = _via(path, origin)
+    line = None if via else _line_of(lines, loc)
     if e["type"] == "extra_forbidden":
         out = _unknown_key(source, loc, value, line)
         if via:
@@ -563,7 +563,7 @@ def _check_sweep(sc: Scenario, source: str, lines: dict | None, origin: dict[str
     def fail(field: str, problem: str, value: Any, allowed: str, loc: Sequence[Any]) -> ScenarioError:
         via = _via(field, origin)
         return ScenarioError(source, field, problem + (f" {via}" if via else ""), value=value, allowed=allowed,
-                             line=_line_of(lines, loc))
+                             line=None if via else _line_of(lines, loc))
 
     if (sw.grid is None) == (sw.sample is None):
         raise fail("sweep", f"{_show(sw.model_dump(exclude_none=True))} is not allowed", sw.model_dump(),
@@ -655,8 +655,11 @@ def _read(path: Path) -> tuple[Any, str]:
     return data, text
 
 
-def _node_lines(text: str) -> dict | None:
-    """Map tuple(key path) -> 1-based line of each mapping key, for error messages."""
+def _node_lines(text: str, source: str = "<scenario>") -> dict | None:
+    """Map tuple(key path) -> 1-based line of each mapping key, for error messages.
+
+    Also refuses a key written twice in one mapping (``safe_load`` would keep the last silently).
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
@@ -667,6 +670,9 @@ def _node_lines(text: str) -> dict | None:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = (*prefix, k.value)
+                if key in out and k.value != "<<":
+                    raise ScenarioError(source, _format_loc(key), f"key {k.value!r} is written twice (lines {out[key]} and "
+                                        f"{k.start_mark.line + 1})", allowed="each key once per mapping", line=k.start_mark.line + 1)
                 out[key] = k.start_mark.line + 1
                 walk(v, key)
         elif isinstance(node, yaml.SequenceNode):
@@ -761,8 +767,9 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         overrides = [overrides]
     p = Path(path)
     data, text = _read(p)
+    lines = _node_lines(text, str(p))
     data, origin = apply_overrides(data, overrides, str(p))
-    return _validate(data, str(p), origin, _node_lines(text))
+    return _validate(data, str(p), origin, lines)
 
 
 def validate_files(paths: Iterable[str | Path]) -> list[tuple[str, ScenarioError | None]]:
