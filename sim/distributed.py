@@ -1,0 +1,367 @@
+"""Run a sweep's runs on Dask: a local cluster of processes or an existing cluster.
+
+The unit of work is one run (resolved parameters + replication, seeded from the
+scenario seed and the run's identity), so a run's files are the same whichever
+engine, worker or order ran it. This module only schedules: the function that
+runs one run and writes its files (atomically, keyed by the run hash) comes from
+``sim.experiments``.
+
+- ``dask_client(workers=N)`` starts a ``LocalCluster`` of N processes with one
+  thread each; ``dask_client(scheduler="tcp://host:8786")`` connects to a
+  running cluster (``dask scheduler`` / ``dask worker``, dask-jobqueue, ...).
+- ``run_tasks`` streams runs through the cluster: it submits a bounded window
+  of runs, handles each as it finishes (``as_completed``) and forgets it, so the
+  client holds a few runs at a time, never the whole sweep. A run whose worker
+  dies is rescheduled by Dask; a run that raises is retried ``retries`` times,
+  then reported (with its parameters and seed) while the rest continue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+import logging
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: how many runs may be submitted per worker thread before the client waits for one to finish
+WINDOW_PER_THREAD = 4
+#: how many times the scheduler may lose a run with its worker before it gives up (KilledWorker)
+ALLOWED_FAILURES = 5
+
+
+@dataclass
+class Failure:
+    """A run that raised (or whose workers kept dying): who it was and what went wrong."""
+
+    key: str
+    info: dict
+    error: str
+    traceback: str = ""
+
+    def line(self) -> str:
+        """One line: the run, its parameters and seed, the error."""
+        desc = ", ".join(f"{k}={v!r}" for k, v in self.info.items())
+        return f"run {self.key} failed ({desc}): {self.error}"
+
+
+@dataclass
+class Outcome:
+    """What ``run_tasks`` did: keys done, failures, seconds taken."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+@contextlib.contextmanager
+def dask_client(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dashboard_address: str | None = ":8787",
+    quiet: bool = True,
+) -> Iterator[Any]:
+    """A ``distributed.Client``: on ``scheduler`` if given, else on a new LocalCluster.
+
+    The local cluster has ``workers`` processes (default: one per core) with one
+    thread each, since a run is single-threaded numpy work. Everything started
+    here is shut down on exit, also on KeyboardInterrupt.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    level = logging.CRITICAL if quiet else logging.WARNING
+    if scheduler:
+        client = Client(scheduler, timeout="30s")
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=dashboard_address,
+            silence_logs=level,
+        )
+    try:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        cluster.close()
+
+
+def dashboard_link(client) -> str | None:
+    """The cluster's dashboard address, or None when it serves none."""
+    try:
+        info = client.scheduler_info()
+        if "dashboard" not in info.get("services", {}):
+            return None
+        return client.dashboard_link
+    except Exception:  # noqa: BLE001 - a missing dashboard is not an error
+        return None
+
+
+def worker_threads(client) -> int:
+    """Total worker threads of the cluster (at least 1)."""
+    try:
+        return max(1, sum(client.nthreads().values()))
+    except Exception:  # noqa: BLE001
+        return 1
+
+
+def run_tasks(
+    client,
+    tasks: Iterable[Any],
+    work: Callable[[Any], Any],
+    *,
+    key: Callable[[Any], str],
+    info: Callable[[Any], dict],
+    on_done: Callable[[Any, Any], None] | None = None,
+    on_fail: Callable[[Failure], None] | None = None,
+    retries: int = 1,
+    window: int | None = None,
+) -> Outcome:
+    """Run ``work(task)`` for every task on ``client``, handling each result as it arrives.
+
+    ``key(task)`` names the run (its hash; also the Dask key, so one run is one
+    task); ``info(task)`` gives the parameters and seed reported if it fails.
+    At most ``window`` runs are in flight (default: 4 per worker thread); the
+    task iterator is consumed lazily. ``on_done(task, result)`` is called in the
+    client as each run finishes; ``on_fail(failure)`` for each run that raised
+    after its retries or lost too many workers. The sweep goes on either way.
+    """
+    from distributed import as_completed
+
+    t0 = time.perf_counter()
+    out = Outcome()
+    window = window or WINDOW_PER_THREAD * worker_threads(client)
+    it = iter(tasks)
+    in_flight: dict[str, Any] = {}
+
+    def submit(task) -> Any:
+        k = key(task)
+        in_flight[k] = task
+        return client.submit(work, task, key=f"relsim-run-{k}", pure=False, retries=retries)
+
+    first = [submit(t) for t in itertools.islice(it, window)]
+    pending = as_completed(first, with_results=False)
+    for fut in pending:
+        k = fut.key.removeprefix("relsim-run-")
+        task = in_flight.pop(k)
+        if fut.status == "finished":
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - lost between finish and fetch
+                result, exc_ = None, exc
+                failure = Failure(k, info(task), describe_error(exc_), traceback.format_exc())
+                out.failed.append(failure)
+                if on_fail:
+                    on_fail(failure)
+            else:
+                out.done.append(k)
+                if on_done:
+                    on_done(task, result)
+        else:
+            exc = fut.exception()
+            tb = "".join(traceback.format_tb(fut.traceback())) if fut.traceback() else ""
+            failure = Failure(k, info(task), describe_error(exc), tb)
+            out.failed.append(failure)
+            if on_fail:
+                on_fail(failure)
+        fut.release()
+        del fut
+        nxt = next(it, None)
+        if nxt is not None:
+            pending.add(submit(nxt))
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+class SweepProgress:
+    """A progress bar for a sweep: runs done/total, failures, elapsed time and ETA (rich).
+
+    ``advance(ok)`` after each run; use as a context manager. With ``enabled=False``
+    (or output that is not a terminal) it prints nothing but the final counts.
+    """
+
+    def __init__(self, total: int, description: str = "sweep", console=None, enabled: bool | None = None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.console = console or Console(stderr=True)
+        self.total, self.done, self.failed = total, 0, 0
+        self.enabled = self.console.is_terminal if enabled is None else enabled
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("runs  [red]{task.fields[failed]} failed"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=not self.enabled,
+        )
+        self._task = self._progress.add_task(description, total=total, failed=0)
+
+    def __enter__(self) -> "SweepProgress":
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    def advance(self, ok: bool = True) -> None:
+        self.done += 1
+        self.failed += not ok
+        self._progress.update(self._task, advance=1, failed=self.failed)
+
+    def log(self, message: str) -> None:
+        """Print a line above the bar (e.g. a failed run)."""
+        self._progress.console.print(message, markup=False, highlight=False)
+
+
+def _run_spec(spec, root: str):
+    """Worker side: run one planned run and write its files (``sim.experiments.execute_run``)."""
+    from .experiments import execute_run
+
+    return execute_run(spec.params, spec.seed, root)
+
+
+class DaskEngine:
+    """Runs a sweep's runs on Dask; plugs into ``sim.experiments.execute`` as its ``executor``.
+
+    ``DaskEngine(workers=N)`` starts a LocalCluster of N single-threaded worker
+    processes; ``DaskEngine(scheduler="tcp://host:8786")`` uses a running cluster;
+    ``DaskEngine(client=c)`` uses a client you already have. Use it as a context
+    manager (the cluster it started is shut down on exit). ``run_specs`` streams
+    the runs through the cluster, records each finished run in manifest.json
+    (at most every ``manifest_every`` seconds, and at the end), and collects the
+    runs that failed in ``failures`` (each with its parameters and seed).
+    """
+
+    def __init__(self, workers: int | None = None, scheduler: str | None = None, client=None, retries: int = 1,
+                 dashboard_address: str | None = ":8787", manifest_every: float = 2.0,
+                 echo: Callable[[str], None] | None = None, show_progress: bool | None = None):
+        self.workers, self.scheduler, self.client = workers, scheduler, client
+        self.retries, self.dashboard_address = retries, dashboard_address
+        self.manifest_every = manifest_every
+        self.echo = echo
+        self.show_progress = show_progress
+        self.failures: list[Failure] = []
+        self.dashboard: str | None = None
+        self._stack = contextlib.ExitStack()
+
+    # ---- lifecycle ------------------------------------------------------------------
+    def __enter__(self) -> "DaskEngine":
+        if self.client is None:
+            self.client = self._stack.enter_context(
+                dask_client(self.workers, self.scheduler, dashboard_address=self.dashboard_address)
+            )
+        self.dashboard = dashboard_link(self.client)
+        if self.echo:
+            where = self.scheduler or f"local cluster of {worker_threads(self.client)} worker processes"
+            self.echo(f"dask: {where}; dashboard: {self.dashboard or 'not served'}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:  # Executor-like
+        self.__exit__(None, None, None)
+
+    # ---- running --------------------------------------------------------------------
+    def run_specs(self, todo: list, root, status: dict[str, str], total: int,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+        """Run ``todo`` (``RunSpec``s) writing under ``root``; set ``status[hash]`` to "done" or "failed"."""
+        if self.client is None:
+            with self:
+                return self.run_specs(todo, root, status, total, progress)
+        root = Path(root)
+        journal = _ManifestJournal(root, self.manifest_every)
+        done0 = sum(1 for v in status.values() if v in ("done", "resumed"))
+        bar = SweepProgress(total, description=f"sweep {root.name}", enabled=self.show_progress)
+        for _ in range(done0):
+            bar.advance(True)
+
+        def on_done(spec, result) -> None:
+            status[spec.hash] = "done"
+            journal.mark(spec.hash, "done")
+            bar.advance(True)
+            if progress:
+                progress(bar.done, total)
+
+        def on_fail(f: Failure) -> None:
+            status[f.key] = "failed"
+            journal.mark(f.key, "failed", f.error)
+            self.failures.append(f)
+            bar.advance(False)
+            bar.log(f.line())
+            if progress:
+                progress(bar.done, total)
+
+        with bar:
+            try:
+                run_tasks(
+                    self.client, todo, functools.partial(_run_spec, root=str(root)),
+                    key=lambda s: s.hash,
+                    info=lambda s: {"policy": s.policy, "point": s.point_values, "replication": s.replication,
+                                    "seed": s.seed, "params": s.params},
+                    on_done=on_done, on_fail=on_fail, retries=self.retries,
+                )
+            finally:
+                journal.flush()
+        _clean_temporaries(root / "runs")
+        return status
+
+
+class _ManifestJournal:
+    """Marks runs done/failed in manifest.json as they finish, rewriting it at most every ``every`` s."""
+
+    def __init__(self, root: Path, every: float):
+        self.root, self.every = root, every
+        self.marks: dict[str, tuple[str, str | None]] = {}
+        self.last = time.monotonic()
+
+    def mark(self, h: str, state: str, error: str | None = None) -> None:
+        self.marks[h] = (state, error)
+        if time.monotonic() - self.last >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        from . import results as R
+
+        self.last = time.monotonic()
+        if not self.marks or not (self.root / R.MANIFEST).is_file():
+            return
+        manifest = R.read_manifest(self.root)
+        for entry in manifest.get("runs", []):
+            mark = self.marks.get(entry.get("hash"))
+            if mark is not None:
+                entry["status"] = mark[0]
+                if mark[1]:
+                    entry["error"] = mark[1]
+        R.write_manifest(self.root, manifest)
+        self.marks.clear()
+
+
+def _clean_temporaries(folder: Path) -> None:
+    """Remove temporary files left by runs whose worker was killed mid-write."""
+    for tmp in Path(folder).glob("*/.*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
