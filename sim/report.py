@@ -1,0 +1,134 @@
+"""A self-contained HTML report of a results folder (figures embedded as base64 PNG).
+
+Made from the folder's written files alone: manifest.json, summary.csv,
+compare.csv and figures/*.png (figures are made first if missing).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from . import results as R
+from .stats import COMPARE_OUTCOMES, mean_ci
+
+FIGURE_TITLES = {
+    "compare": "Outcomes by policy",
+    "compare_diff": "Paired differences from the first policy",
+    "sweep": "Sweep",
+    "stage_counts": "Relationships by stage over time",
+    "trust_commitment": "Trust and commitment by stage",
+    "survival": "Survival and dissolution hazard",
+    "dissolutions": "Dissolutions by cause and stage",
+    "exporters": "Revenue per exporter and concentration",
+    "forecast": "Forecast error and fill rate",
+    "loyalty": "Loyalty and retention per tick",
+}
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1150px;color:#222}
+h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
+th{background:#f3f5f8} td:first-child,th:first-child{text-align:left} img{max-width:100%;border:1px solid #eee}
+.meta{color:#555;font-size:.9em} code{background:#f3f3f3;padding:1px 4px}
+"""
+
+
+def _fmt(x) -> str:
+    if isinstance(x, float):
+        if x != x:
+            return "–"
+        return f"{x:,.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return html.escape(str(x))
+
+
+def _table(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(v)}</td>" for v in row) + "</tr>" for row in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def summary_table(summary: pd.DataFrame, outcomes=None) -> pd.DataFrame:
+    """Per policy (and sweep point): mean [95% CI] of the main outcomes, as strings."""
+    outcomes = list(outcomes or COMPARE_OUTCOMES)
+    rows = []
+    for (pol, point), g in summary.groupby(["policy", "point"], sort=False):
+        row = {"policy": pol, "point": point, "runs": len(g)}
+        for o in outcomes:
+            m, lo, hi = mean_ci(g[o])
+            row[o] = f"{m:,.4g}" + (f" [{lo:,.4g}, {hi:,.4g}]" if lo == lo else "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_text(table: pd.DataFrame) -> pd.DataFrame:
+    """The compare table with mean [CI] and diff [CI] as strings."""
+    rows = []
+    for r in table.itertuples(index=False):
+        ci = f" [{r.ci_low:,.4g}, {r.ci_high:,.4g}]" if r.ci_low == r.ci_low else ""
+        dci = f" [{r.diff_low:,.4g}, {r.diff_high:,.4g}]" if r.diff_low == r.diff_low else ""
+        rows.append({"outcome": r.outcome, "policy": r.policy, "n": r.n, "mean [95% CI]": f"{r.mean:,.4g}{ci}",
+                     "difference from first [95% CI]": f"{r.diff:,.4g}{dci}"})
+    return pd.DataFrame(rows)
+
+
+def render(folder: str | os.PathLike) -> str:
+    """The report of ``folder`` as one HTML string."""
+    root = Path(folder)
+    m = R.read_manifest(root)
+    summary = pd.read_csv(root / "summary.csv")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>relsim: {html.escape(m.get('scenario_name', ''))}"
+             f"</title><style>{CSS}</style></head><body>"]
+    sc = m.get("scenario", {}) or {}
+    parts.append(f"<h1>relsim {html.escape(m.get('kind', ''))}: {html.escape(m.get('scenario_name', ''))}</h1>")
+    if sc.get("description"):
+        parts.append(f"<p>{html.escape(str(sc['description']))}</p>")
+    v = m.get("versions", {})
+    parts.append(
+        "<p class='meta'>"
+        f"runs: {len(m.get('runs', []))} · policies: {html.escape(', '.join(m.get('policies', [])))} · "
+        f"replications: {m.get('replications')} · scenario seed: {m.get('seed')} · ticks: {sc.get('ticks', '')}<br>"
+        f"started {html.escape(str(m.get('start')))} · ended {html.escape(str(m.get('end')))} · status {html.escape(str(m.get('status')))}<br>"
+        f"command: <code>{html.escape(' '.join(map(str, m.get('command', []))))}</code><br>"
+        f"relsim {html.escape(str(v.get('relsim')))}, Python {html.escape(str(v.get('python')))}, "
+        f"mesa {html.escape(str(v.get('mesa')))}, numpy {html.escape(str(v.get('numpy')))}</p>"
+    )
+    cmp_path = root / "compare.csv"
+    if cmp_path.is_file():
+        parts.append("<h2>Policy comparison (common random numbers)</h2>")
+        parts.append("<p>Mean of each outcome with a 95% t-interval over replications, and the paired "
+                     "difference from the first policy with a 95% t-interval on the paired differences.</p>")
+        parts.append(_table(compare_text(pd.read_csv(cmp_path))))
+    parts.append("<h2>Summary by policy</h2>")
+    parts.append(_table(summary_table(summary)))
+    figs = root / "figures"
+    names = sorted(p.stem for p in figs.glob("*.png")) if figs.is_dir() else []
+    order = [n for n in FIGURE_TITLES if n in names] + [n for n in names if n not in FIGURE_TITLES]
+    for n in order:
+        data = base64.b64encode((figs / f"{n}.png").read_bytes()).decode("ascii")
+        parts.append(f"<h2>{html.escape(FIGURE_TITLES.get(n, n))}</h2><img alt='{html.escape(n)}' "
+                     f"src='data:image/png;base64,{data}'>")
+    outs = m.get("outcomes") or {}
+    if outs:
+        parts.append("<h2>Outcome definitions</h2>")
+        parts.append(_table(pd.DataFrame({"outcome": list(outs), "definition": list(outs.values())})))
+    parts.append("<h2>Runs</h2>")
+    id_cols = [c for c in summary.columns if c in ("policy", "point", "replication", "run", "seed")]
+    parts.append(_table(summary[id_cols + [c for c in COMPARE_OUTCOMES if c in summary.columns]]))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(folder: str | os.PathLike) -> Path:
+    """Write ``folder/report.html`` (making the figures first if there are none)."""
+    root = Path(folder)
+    R.read_manifest(root)
+    if not (root / "figures").is_dir() or not any((root / "figures").glob("*.png")):
+        from .plots import make_figures
+
+        make_figures(root)
+    return R.atomic_write_text(root / "report.html", render(root))
