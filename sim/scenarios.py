@@ -203,7 +203,7 @@ for _p in PARAMS:
     _path = PARAM_PATHS[_p.name]
     if _p.name == "policy":
         _LEAVES[_path] = _Leaf(_path, str | list[str], _p.default, "string | list[string]", _POLICY_ALLOWED,
-                               "retention policy, or the policies to compare (the first is the reference)", _p.name)
+                               f"{_p.doc}; a list of names compares them (the first is the reference) (engine: policy)", _p.name)
     else:
         _LEAVES[_path] = _param_leaf(_p, _path)
 for _l in _EXTRA_LEAVES[5:]:
