@@ -1,28 +1,338 @@
-"""The ``relsim`` command line (placeholder until scenario files land: runs the default market)."""
+"""The ``relsim`` command line.
+
+Commands: run, validate, compare, sweep, plot, report, new, schema, version.
+
+Adding a command takes one function in this file: decorate it with
+``@app.command()``, give it a docstring (its ``--help``), report bad input with
+``fail("one line naming file, field, value and what is allowed")`` (exit code 2,
+no traceback) and load scenarios with ``scenario_or_fail``. Click usage errors
+(unknown option, bad integer, missing argument) are also reported as one line
+with exit code 2 by ``RelsimGroup``.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import NoReturn, Optional
+
 import typer
+
+try:  # recent typer vendors click as typer._click; older ones use the click package
+    from typer import _click as click
+except ImportError:  # pragma: no cover
+    import click
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
-from .model import MarketModel
+DEFAULT_SCENARIO = Path("scenarios") / "baseline.yaml"
+_SET_HELP = "override a field: dotted.path=value (repeatable), e.g. --set choice.beta=0.03"
 
-app = typer.Typer(help="relsim: exporter-buyer relationship simulation", no_args_is_help=True)
+
+class RelsimGroup(TyperGroup):
+    """A typer group whose usage errors are one line on stderr with exit code 2, never a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help() if e.ctx else str(e))
+            sys.exit(0)
+        except click.ClickException as e:
+            cmd = f" {e.ctx.info_name}" if getattr(e, "ctx", None) is not None and e.ctx.parent is not None else ""
+            click.echo(f"error: relsim{cmd}: " + " ".join(e.format_message().split()), err=True)
+            sys.exit(2)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=RelsimGroup,
+    help="relsim: agent-based simulation of exporter-buyer relationships. Scenario files in, tidy results out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _out() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` as one line on stderr and exit with ``code`` (2: bad input)."""
+    click.echo("error: " + " ".join(str(message).split()), err=True)
+    raise typer.Exit(code)
+
+
+def _default_scenario() -> Path:
+    if DEFAULT_SCENARIO.is_file():
+        return DEFAULT_SCENARIO
+    shipped = Path(__file__).resolve().parent.parent / DEFAULT_SCENARIO
+    return shipped if shipped.is_file() else DEFAULT_SCENARIO
+
+
+def scenario_or_fail(file: Optional[Path], overrides: list[str] = (), replications: Optional[int] = None,
+                     seed: Optional[int] = None):
+    """Load and validate a scenario with its overrides, or exit 2 with one line."""
+    from .scenarios import ScenarioError, load_scenario
+
+    over = list(overrides or [])
+    if replications is not None:
+        over.append(f"replications={replications}")
+    if seed is not None:
+        over.append(f"seed={seed}")
+    try:
+        return load_scenario(file if file is not None else _default_scenario(), over)
+    except ScenarioError as e:
+        fail(str(e))
+
+
+def _progress(description: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                   console=Console(stderr=True), transient=False)
+    task = bar.add_task(description, total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = False, workers: int = 1):
+    """Validate everything, then run; bad input exits 2 before any folder is created."""
+    from . import experiments as X
+    from . import results as R
+
+    if workers < 1:
+        fail(f"--workers {workers} is not allowed; allowed: an integer >= 1")
+    try:
+        X.plan(sc, sweep=(kind == "sweep"))
+    except ValueError as e:
+        fail(f"{sc.source}: {e}" if not str(e).startswith(str(sc.source)) else str(e))
+    root = X.resolve_out(sc, out, resume)
+    try:
+        R.check_writable(root, force=force, resume=resume)
+    except (R.ResultsExistError, R.NotResultsError) as e:
+        fail(str(e))
+    bar, update = _progress(f"{kind} {sc.name}")
+    fn = {"run": X.run, "compare": X.compare, "sweep": X.sweep}[kind]
+    kw = dict(resume=resume) if kind == "sweep" else {}
+    try:
+        with bar:
+            res = fn(sc, out=root, force=force, workers=workers, progress=update, command=["relsim", *sys.argv[1:]], **kw)
+    except (R.ResultsExistError, R.NotResultsError) as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        hint = "; finish it with --resume" if kind == "sweep" else ""
+        click.echo(f"interrupted: runs completed so far are in {root}{hint}", err=True)
+        raise typer.Exit(130)
+    return res
+
+
+def _summary_table(res, title: str) -> Table:
+    from .report import summary_table
+    from .stats import SHORT_LABELS
+
+    df = summary_table(res.summary)
+    if "point" in df and df["point"].nunique() == 1:
+        df = df.drop(columns="point")
+    t = Table(title=title, title_justify="left")
+    for c in df.columns:
+        t.add_column(SHORT_LABELS.get(c, c) + (" ± 95% CI" if c in SHORT_LABELS else ""),
+                     justify="left" if c == "policy" else "right")
+    for row in df.itertuples(index=False):
+        t.add_row(*(str(v) for v in row))
+    return t
+
+
+# ---- commands: one function each ------------------------------------------------------
+@app.command()
+def run(
+    file: Optional[Path] = typer.Argument(None, help="scenario YAML file [default: scenarios/baseline.yaml]", show_default=False),
+    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>]"),
+    replications: Optional[int] = typer.Option(None, "--replications", help="replications per policy (overrides the file)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+) -> None:
+    """Run a scenario (every policy it lists x its replications), write a results folder, print a summary."""
+    sc = scenario_or_fail(file, set_, replications, seed)
+    res = _experiment("run", sc, out, force, workers=workers)
+    con = _out()
+    con.print(_summary_table(res, f"{sc.name}: {len(res.summary)} runs, {sc.ticks} ticks (mean over replications ± 95% CI)"))
+    if sc.sweep is not None:
+        con.print("note: this scenario has a sweep; `relsim run` ignores it, `relsim sweep` runs it")
+    con.print(f"results: {res.path}")
 
 
 @app.command()
-def run(ticks: int = typer.Option(200, help="ticks to run"), seed: int = typer.Option(0, help="seed")) -> None:
-    """Run the default market and print a stage summary."""
-    model = MarketModel(rng=seed)
-    model.run_for(ticks)
-    ts = model.timeseries
-    table = Table(title=f"default market, {ticks} ticks, seed {seed}")
-    for col in ("tick", "n_awareness", "n_exploration", "n_expansion", "n_commitment", "n_dissolved", "mean_trust"):
-        table.add_column(col, justify="right")
-    for _, r in ts.iloc[:: max(1, ticks // 10)].iterrows():
-        table.add_row(*(f"{r[c]:.3f}" if c == "mean_trust" else str(int(r[c])) for c in table.columns and [c.header for c in table.columns]))
-    Console().print(table)
+def validate(files: list[Path] = typer.Argument(..., help="scenario YAML files")) -> None:
+    """Check scenario files without running them (one error line per bad file; exit 2 if any)."""
+    from . import experiments as X
+    from .scenarios import ScenarioError, load_scenario
+
+    bad = 0
+    con = _out()
+    for f in files:
+        try:
+            sc = load_scenario(f)
+            X.plan(sc)
+        except (ScenarioError, ValueError) as e:
+            bad += 1
+            msg = str(e) if str(e).startswith(str(f)) else f"{f}: {e}"
+            click.echo("error: " + " ".join(msg.split()), err=True)
+            continue
+        pts = len(sc.sweep_points()) if sc.sweep is not None else 0
+        con.print(f"ok  {f}  ({sc.name}: {len(sc.policies)} policies x {sc.replications} replications, "
+                  f"{sc.ticks} ticks" + (f", sweep of {pts} points)" if pts else ")"))
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def compare(
+    file: Path = typer.Argument(..., help="scenario YAML file listing two or more policies"),
+    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>]"),
+    replications: Optional[int] = typer.Option(None, "--replications", help="replications per policy (overrides the file)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+) -> None:
+    """Compare the listed policies over the same replications (common random numbers), with 95% CIs."""
+    sc = scenario_or_fail(file, set_, replications, seed)
+    if len(sc.policies) < 2:
+        fail(f"{sc.source}: policy: {sc.policies[0]!r} is one policy; allowed: a list of two or more policies to "
+             "compare, e.g. --set 'policy=[uniform, at_risk]'")
+    res = _experiment("compare", sc, out, force, workers=workers)
+    from .report import compare_text
+    from .stats import SHORT_LABELS
+
+    t = Table(title=f"{sc.name}: {sc.replications} replications per policy, common random numbers; "
+              f"differences are paired, vs {sc.policies[0]!r}", title_justify="left")
+    for c in ("outcome", "policy", "n", "mean [95% CI]", "difference from first [95% CI]"):
+        t.add_column(c, justify="left" if c in ("outcome", "policy") else "right")
+    prev = None
+    for r in compare_text(res.table).itertuples(index=False):
+        t.add_row(SHORT_LABELS.get(r[0], r[0]) if r[0] != prev else "", *(str(x) for x in r[1:]),
+                  end_section=False)
+        prev = r[0]
+    con = _out()
+    con.print(t)
+    if sc.replications < 2:
+        con.print("note: with 1 replication there are no confidence intervals; use --replications N")
+    con.print(f"table: {res.path / 'compare.csv'}   figure: {res.path / 'figures' / 'compare.png'}")
+    con.print(f"results: {res.path}")
+
+
+@app.command()
+def sweep(
+    file: Path = typer.Argument(..., help="scenario YAML file with a sweep section"),
+    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
+    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>; "
+                                       "with --resume the newest one for this scenario]"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    resume: bool = typer.Option(False, "--resume", help="skip runs already complete in the results folder"),
+    replications: Optional[int] = typer.Option(None, "--replications", help="replications per point (overrides the file)"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
+) -> None:
+    """Run sweep points x policies x replications in local processes, with a progress bar."""
+    sc = scenario_or_fail(file, set_, replications, seed)
+    if sc.sweep is None:
+        fail(f"{sc.source}: sweep: null is not allowed for `relsim sweep`; allowed: a sweep with a grid or a "
+             "sample (see `relsim schema`), or use `relsim run`")
+    if resume and force:
+        fail("--resume and --force are not allowed together; allowed: one of them")
+    res = _experiment("sweep", sc, out, force, resume=resume, workers=workers)
+    runs = res.manifest["runs"]
+    resumed = sum(r["status"] == "resumed" for r in runs)
+    con = _out()
+    con.print(_summary_table(res, f"{sc.name}: {len(sc.sweep_points())} points, {len(runs)} runs "
+                             f"({resumed} already complete)"))
+    con.print(f"results: {res.path}")
+
+
+def _results_or_fail(results_dir: Path):
+    from . import results as R
+
+    try:
+        R.read_manifest(results_dir)
+    except R.NotResultsError as e:
+        fail(f"{e}; allowed: a folder written by relsim run, compare or sweep")
+    missing = [f for f in ("summary.csv", *(f"{t}.parquet" for t in R.TABLES)) if not (results_dir / f).is_file()]
+    if missing:
+        fail(f"{results_dir}: {missing[0]}: missing; allowed: a complete results folder (rerun, or sweep --resume)")
+
+
+@app.command()
+def plot(results_dir: Path = typer.Argument(..., help="a results folder")) -> None:
+    """Make figures/*.png from the files of a results folder alone."""
+    from .plots import make_figures
+
+    _results_or_fail(results_dir)
+    paths = make_figures(results_dir)
+    con = _out()
+    for p in paths:
+        con.print(str(p))
+
+
+@app.command()
+def report(results_dir: Path = typer.Argument(..., help="a results folder")) -> None:
+    """Write a self-contained report.html (figures embedded) from the files of a results folder alone."""
+    from .plots import make_figures
+    from .report import write_report
+
+    _results_or_fail(results_dir)
+    make_figures(results_dir)
+    _out().print(str(write_report(results_dir)))
+
+
+@app.command()
+def new(
+    file: Path = typer.Argument(..., help="where to write the starter scenario (.yaml)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a commented starter scenario that validates as is."""
+    from .results import atomic_write_text
+    from .scenarios import starter_text
+
+    if file.exists() and not force:
+        fail(f"{file}: exists; allowed: a new path, or --force to overwrite it")
+    if file.suffix not in (".yaml", ".yml"):
+        fail(f"{file}: suffix {file.suffix!r} is not allowed; allowed: .yaml or .yml")
+    name = "".join(c if c.isalnum() or c in "_-" else "_" for c in file.stem) or "my_scenario"
+    atomic_write_text(file, starter_text(name))
+    scenario_or_fail(file)
+    _out().print(f"wrote {file}; edit it, check it with `relsim validate {file}`, run it with `relsim run {file}`")
+
+
+@app.command()
+def schema() -> None:
+    """Print every scenario field: dotted path, type, default, allowed values, description."""
+    from .scenarios import schema_rows
+
+    t = Table(title="scenario fields (set in the file or with --set path=value)", title_justify="left")
+    t.add_column("path", no_wrap=True)
+    t.add_column("type", no_wrap=True)
+    t.add_column("default", overflow="fold")
+    t.add_column("allowed", overflow="fold")
+    t.add_column("description", overflow="fold")
+    for path, typ, default, allowed, doc in schema_rows():
+        t.add_row(path, typ, "null" if default is None else str(default), allowed, doc)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 220).print(t)
 
 
 @app.command()
@@ -31,3 +341,10 @@ def version() -> None:
     from . import __version__
 
     print(__version__)
+
+
+# New commands (e.g. `dashboard`, `validate-model`) go here: one @app.command() function each.
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -153,6 +153,8 @@ def execute_run(params: dict, seed: int, root: str) -> tuple[str, dict[str, floa
         "relationships": model.relationships,
         "exporters": model.exporter_table,
     }
+    if model.p["snapshot_every"]:
+        tables["snapshots"] = model.snapshots
     out = outcomes(model)
     R.write_run(Path(root), h, tables, out)
     return h, out
@@ -252,6 +254,9 @@ def execute(specs: list[RunSpec], root: Path, workers: int = 1, executor: cf.Exe
         progress(done, total)
     if not todo:
         return status
+    if executor is not None and hasattr(executor, "run_specs"):
+        # an engine that schedules RunSpecs itself (e.g. sim.distributed.DaskEngine); may mark runs "failed"
+        return executor.run_specs(todo, root, status, total, progress)
     own = executor is None and workers > 1
     pool = local_executor(workers) if own else executor
     try:
@@ -375,16 +380,24 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         R.write_manifest(root, manifest)
         raise
     manifest["runs"] = [s.entry(status.get(s.hash, "done")) for s in specs]
-    tables = R.combine(root, manifest["runs"])
+    complete = [e for e in manifest["runs"] if e["status"] in ("done", "resumed") and R.is_complete(root, e["hash"])]
+    if not complete:
+        manifest.update(status="failed", end=R.now_iso())
+        R.write_manifest(root, manifest)
+        raise RuntimeError(f"{root}: no run completed")
+    tables = R.combine(root, complete)
     if kind == "compare":
         R.write_csv(root / "compare.csv", compare_table(tables["summary"], COMPARE_OUTCOMES))
-    if figures:
+    outputs = getattr(scenario, "outputs", None)
+    if figures and getattr(outputs, "figures", True):
         from .plots import make_figures
-        from .report import write_report
 
         make_figures(root)
+    if figures and getattr(outputs, "report", True):
+        from .report import write_report
+
         write_report(root)
-    manifest.update(status="complete", end=R.now_iso())
+    manifest.update(status="complete" if len(complete) == len(specs) else "incomplete", end=R.now_iso())
     R.write_manifest(root, manifest)
     return Results(root)
 

@@ -53,14 +53,15 @@ def _table(df: pd.DataFrame) -> str:
 
 
 def summary_table(summary: pd.DataFrame, outcomes=None) -> pd.DataFrame:
-    """Per policy (and sweep point): mean [95% CI] of the main outcomes, as strings."""
+    """Per policy (and sweep point, with its swept values): mean ± 95% CI half-width of the main outcomes, as strings."""
     outcomes = list(outcomes or COMPARE_OUTCOMES)
+    swept = [c for c in summary.columns if "." in c]
     rows = []
-    for (pol, point), g in summary.groupby(["policy", "point"], sort=False):
-        row = {"policy": pol, "point": point, "runs": len(g)}
+    for (point, pol), g in summary.groupby(["point", "policy"], sort=False):
+        row = {"policy": pol, "point": point, **{c: g[c].iloc[0] for c in swept}, "runs": len(g)}
         for o in outcomes:
             m, lo, hi = mean_ci(g[o])
-            row[o] = f"{m:,.4g}" + (f" [{lo:,.4g}, {hi:,.4g}]" if lo == lo else "")
+            row[o] = f"{m:,.4g}" + (f" ± {(hi - lo) / 2:,.2g}" if lo == lo else "")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -103,7 +104,7 @@ def render(folder: str | os.PathLike) -> str:
         parts.append("<p>Mean of each outcome with a 95% t-interval over replications, and the paired "
                      "difference from the first policy with a 95% t-interval on the paired differences.</p>")
         parts.append(_table(compare_text(pd.read_csv(cmp_path))))
-    parts.append("<h2>Summary by policy</h2>")
+    parts.append("<h2>Summary by policy</h2><p>Mean over replications ± half-width of the 95% t-interval.</p>")
     parts.append(_table(summary_table(summary)))
     figs = root / "figures"
     names = sorted(p.stem for p in figs.glob("*.png")) if figs.is_dir() else []

@@ -8,11 +8,13 @@ One folder per invocation of ``relsim run/compare/sweep``::
         events.parquet       one row per stage transition
         relationships.parquet  one row per relationship (final state)
         exporters.parquet    one row per exporter
+        snapshots.parquet    (when outputs.snapshot_every > 0) live relationships every n ticks
         outcomes.json        the run's scalar outcomes; written last: marks the run complete
     timeseries.parquet       the runs' tables combined, each row tagged with
     events.parquet           scenario, policy, point, replication, run (hash) and seed
     relationships.parquet
     exporters.parquet
+    [snapshots.parquet]
     summary.csv              one row per run: identity, sweep values, scalar outcomes
     compare.csv              (compare) each policy's mean and paired difference with 95% CIs
     figures/*.png            made by ``sim.plots`` from the files above
@@ -39,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 TABLES = ("timeseries", "events", "relationships", "exporters")
+OPTIONAL_TABLES = ("snapshots",)  # written when the run records them (outputs.snapshot_every > 0)
 ID_COLUMNS = ("scenario", "policy", "point", "replication", "run", "seed")
 OUTCOMES_FILE = "outcomes.json"
 MANIFEST = "manifest.json"
@@ -189,8 +192,8 @@ def write_run(root: Path, h: str, tables: dict[str, pd.DataFrame], outcomes: dic
     """Write one run's tables, then its outcomes (the completion marker)."""
     d = run_dir(root, h)
     d.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
-        write_parquet(d / f"{name}.parquet", tables[name])
+    for name, df in tables.items():
+        write_parquet(d / f"{name}.parquet", df)
     write_json(d / OUTCOMES_FILE, outcomes)
     return d
 
@@ -237,7 +240,8 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
     """
     root = Path(root)
     out: dict[str, pd.DataFrame] = {}
-    for name in TABLES:
+    optional = [t for t in OPTIONAL_TABLES if runs and all((run_dir(root, r["hash"]) / f"{t}.parquet").is_file() for r in runs)]
+    for name in (*TABLES, *optional):
         parts = []
         for r in runs:
             df = pd.read_parquet(run_dir(root, r["hash"]) / f"{name}.parquet")
