@@ -85,6 +85,7 @@ class MarketModel(mesa.Model):
         self.recorder = Recorder(self.ledger)
         self.now = Tick()
         awareness.seed_initial(self)
+        trade.launch_stock(self)
 
         Exporter.create_agents(self, self.exporters.n, np.arange(self.exporters.n))
         Buyer.create_agents(self, self.buyers.n, np.arange(self.buyers.n))

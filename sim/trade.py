@@ -162,6 +162,22 @@ def plan(model, t: int) -> None:
     now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
 
 
+def launch_stock(model) -> None:
+    """Stock for tick 1: at least the forecast of relationships already trading, plus safety stock.
+
+    Exporters launch with a tenth of their fair share of market demand; when
+    buyers start out trading (``initial_awareness='all'``, the WKH set-up) the
+    launch stock also covers their forecast orders, within capacity, so that
+    the first visits are served like every later one.
+    """
+    p, L, ex = model.p, model.ledger, model.exporters
+    tr = np.flatnonzero((L.stage > 0) & (L.stage < 4))
+    if tr.size == 0:
+        return
+    target = (1 + p["safety_stock"]) * group_sum(L.exporter[tr], L.forecast[tr].astype(np.float64), ex.n)
+    ex.stock = np.maximum(ex.stock, np.minimum(target, ex.capacity))
+
+
 def invest(model) -> None:
     """Relationship-specific investment and switching costs of trading rows (after fulfilment)."""
     p, L, by, now = model.p, model.ledger, model.buyers, model.now
