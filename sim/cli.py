@@ -109,7 +109,8 @@ def _progress(description: str):
     return bar, update
 
 
-def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = False, workers: int = 1):
+def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = False, workers: int = 1,
+                executor=None):
     """Validate everything, then run; bad input exits 2 before any folder is created."""
     from . import experiments as X
     from . import results as R
@@ -126,11 +127,16 @@ def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = 
     except (R.ResultsExistError, R.NotResultsError) as e:
         fail(str(e))
     bar, update = _progress(f"{kind} {sc.name}")
+    if executor is not None:  # a sim.distributed.DaskEngine shows its own bar (done/total, failures, ETA)
+        import contextlib
+
+        bar, update = contextlib.nullcontext(), None
     fn = {"run": X.run, "compare": X.compare, "sweep": X.sweep}[kind]
     kw = dict(resume=resume) if kind == "sweep" else {}
     try:
         with bar:
-            res = fn(sc, out=root, force=force, workers=workers, progress=update, command=["relsim", *sys.argv[1:]], **kw)
+            res = fn(sc, out=root, force=force, workers=workers, progress=update, command=["relsim", *sys.argv[1:]],
+                     executor=executor, **kw)
     except (R.ResultsExistError, R.NotResultsError) as e:
         fail(str(e))
     except KeyboardInterrupt:
@@ -243,26 +249,45 @@ def sweep(
     set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
     out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>; "
                                        "with --resume the newest one for this scenario]"),
-    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    workers: int = typer.Option(1, "--workers", help="worker processes; more than 1 runs on a local Dask cluster "
+                                "(one thread each)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="address of a running Dask scheduler, e.g. "
+                                            "tcp://host:8786: the runs go to its workers (see docs/distributed.md)"),
     resume: bool = typer.Option(False, "--resume", help="skip runs already complete in the results folder"),
     replications: Optional[int] = typer.Option(None, "--replications", help="replications per point (overrides the file)"),
     seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
 ) -> None:
-    """Run sweep points x policies x replications in local processes, with a progress bar."""
+    """Run sweep points x policies x replications (on Dask with --workers N or --scheduler), with a progress bar.
+
+    A run that fails is reported with its parameters and seed; the others go on,
+    the failed runs are listed at the end and the exit code is 1.
+    """
     sc = scenario_or_fail(file, set_, replications, seed)
     if sc.sweep is None:
         fail(f"{sc.source}: sweep: null is not allowed for `relsim sweep`; allowed: a sweep with a grid or a "
              "sample (see `relsim schema`), or use `relsim run`")
     if resume and force:
         fail("--resume and --force are not allowed together; allowed: one of them")
-    res = _experiment("sweep", sc, out, force, resume=resume, workers=workers)
+    engine = None
+    if scheduler or workers > 1:
+        from .distributed import DaskEngine, failure_summary
+
+        engine = DaskEngine(workers=workers, scheduler=scheduler, echo=lambda m: click.echo(m, err=True))
+    try:
+        res = _experiment("sweep", sc, out, force, resume=resume, workers=workers, executor=engine)
+    except RuntimeError as e:  # no run completed
+        click.echo(failure_summary(engine.failures) if engine else str(e), err=True)
+        raise typer.Exit(1)
     runs = res.manifest["runs"]
     resumed = sum(r["status"] == "resumed" for r in runs)
     con = _out()
     con.print(_summary_table(res, f"{sc.name}: {len(sc.sweep_points())} points, {len(runs)} runs "
                              f"({resumed} already complete)"))
     con.print(f"results: {res.path}")
+    if engine is not None and engine.failures:
+        click.echo(failure_summary(engine.failures), err=True)
+        raise typer.Exit(1)
 
 
 def _results_or_fail(results_dir: Path):

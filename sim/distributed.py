@@ -37,7 +37,11 @@ ALLOWED_FAILURES = 5
 
 @dataclass
 class Failure:
-    """A run that raised (or whose workers kept dying): who it was and what went wrong."""
+    """A run that raised (or whose workers kept dying): who it was and what went wrong.
+
+    ``info`` names the run: policy, sweep point (the parameters it sets), replication
+    and seed; its full parameters are in manifest.json under its ``key`` (run hash).
+    """
 
     key: str
     info: dict
@@ -61,6 +65,13 @@ class Outcome:
 
 def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
+
+
+def failure_summary(failures: list[Failure]) -> str:
+    """The lines listing failed runs (for the end of a sweep)."""
+    lines = [f"{len(failures)} run(s) failed; rerun them with --resume once fixed:"]
+    lines += [f"  {f.line()}" for f in failures]
+    return "\n".join(lines)
 
 
 @contextlib.contextmanager
@@ -318,10 +329,10 @@ class DaskEngine:
         with bar:
             try:
                 run_tasks(
-                    self.client, todo, functools.partial(_run_spec, root=str(root)),
+                    self.client, todo, functools.partial(_run_spec, root=str(root.resolve())),
                     key=lambda s: s.hash,
                     info=lambda s: {"policy": s.policy, "point": s.point_values, "replication": s.replication,
-                                    "seed": s.seed, "params": s.params},
+                                    "seed": s.seed},
                     on_done=on_done, on_fail=on_fail, retries=self.retries,
                 )
             finally:

@@ -380,6 +380,10 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         R.write_manifest(root, manifest)
         raise
     manifest["runs"] = [s.entry(status.get(s.hash, "done")) for s in specs]
+    errors = {f.key: f.error for f in getattr(executor, "failures", ())}  # engines that keep failed runs going
+    for e in manifest["runs"]:
+        if e["hash"] in errors:
+            e["error"] = errors[e["hash"]]
     complete = [e for e in manifest["runs"] if e["status"] in ("done", "resumed") and R.is_complete(root, e["hash"])]
     if not complete:
         manifest.update(status="failed", end=R.now_iso())
