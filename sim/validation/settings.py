@@ -1,0 +1,82 @@
+"""Sizes of the validation experiments: ``QUICK`` (minutes, for checks) and ``FULL`` (the report)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .sensitivity import Size
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    # Weisbuch-Kirman-Herreiner
+    wkh2_b: tuple[float, ...]
+    wkh3_b: tuple[float, ...]
+    wkh_reps: int
+    wkh_point: dict = field(default_factory=dict)
+    stock_b: tuple[float, ...] = ()
+    stock_reps: int = 1
+    stock_point: dict = field(default_factory=dict)
+    # Morgan & Hunt
+    ct_runs: int = 8
+    ct_size: dict = field(default_factory=dict)
+    # lifecycle
+    lc_reps: int = 2
+    lc_size: dict = field(default_factory=dict)
+    # retention economics
+    re_policies: tuple[str, ...] | None = None
+    re_markets: tuple[str, ...] | None = None
+    re_reps: int = 1
+    re_size: dict = field(default_factory=dict)
+    # sensitivity
+    morris_trajectories: int = 4
+    sobol_n: int = 8
+    sa_size: Size = Size()
+
+
+QUICK = Settings(
+    name="quick",
+    wkh2_b=(0.5, 1.0, 1.5, 2.5, 3.0, 4.0),
+    wkh3_b=(2.0, 2.5, 2.75, 3.0, 3.5, 4.0),
+    wkh_reps=1,
+    wkh_point=dict(n_buyers=100, ticks=400, window=100),
+    stock_b=(1.0, 2.0, 4.0, 6.0),
+    stock_reps=1,
+    stock_point=dict(n_buyers=150, ticks=400, window=150),
+    ct_runs=8,
+    ct_size=dict(n_buyers=150, n_exporters=8, ticks=120, snapshot=80),
+    lc_reps=2,
+    lc_size=dict(ticks=150, n_buyers=200, n_exporters=10),
+    re_policies=("uniform", "key_accounts", "satisfaction_survey"),
+    re_markets=("baseline", "partnership"),
+    re_reps=1,
+    re_size=dict(ticks=120, burn_in=30, n_buyers=200, n_exporters=10),
+    morris_trajectories=4,
+    sobol_n=8,
+    sa_size=Size(n_exporters=5, n_buyers=100, ticks=80, burn_in=20),
+)
+
+FULL = Settings(
+    name="full",
+    wkh2_b=tuple(np.round(np.arange(0.5, 5.01, 0.25), 3)),
+    wkh3_b=tuple(np.round(np.arange(2.0, 4.51, 0.125), 3)),
+    wkh_reps=2,
+    wkh_point=dict(n_buyers=200, ticks=2000, window=500),
+    stock_b=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0),
+    stock_reps=3,
+    stock_point=dict(n_buyers=300, ticks=1000, window=400),
+    ct_runs=40,
+    ct_size=dict(n_buyers=250, n_exporters=10, ticks=150, snapshot=100),
+    lc_reps=6,
+    lc_size=dict(ticks=240),
+    re_policies=None,
+    re_markets=None,
+    re_reps=3,
+    re_size=dict(ticks=200, burn_in=50, n_buyers=500, n_exporters=20),
+    morris_trajectories=20,
+    sobol_n=128,
+    sa_size=Size(n_exporters=8, n_buyers=150, ticks=120, burn_in=40),
+)
