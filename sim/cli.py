@@ -371,5 +371,19 @@ def version() -> None:
 # New commands (e.g. `dashboard`, `validate-model`) go here: one @app.command() function each.
 
 
+@app.command("validate-model")
+def validate_model(
+    quick: bool = typer.Option(False, "--quick", help="small settings (minutes); written to results/validation-quick unless --out"),
+    out: Optional[Path] = typer.Option(None, "--out", help="folder for data/, figures/ and validation.md (default: docs/validation.md, docs/figures/validation/, results/validation/)"),
+    workers: Optional[int] = typer.Option(None, "--workers", help="worker processes (default: up to 2)"),
+) -> None:
+    """Regenerate the validation report (WKH 2000, Morgan & Hunt, lifecycle, retention economics, sensitivity)."""
+    if workers is not None and workers < 1:
+        fail(f"--workers={workers!r} is not allowed: expected an integer >= 1")
+    from .validation.report import build
+
+    print(f"wrote {build(quick=quick, out=out, workers=workers)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
