@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim import dynamics
-from tests.conftest import run_model
+from conftest import run_model
 
 SEEDS = (0, 1)
 
