@@ -142,7 +142,7 @@ def bad_top(draw):
     field, value = draw(st.sampled_from([
         ("ticks", 0), ("ticks", -5), ("replications", 0), ("seed", -1), ("ticks", "many"), ("name", 3),
         ("description", [1]), ("market", 5), ("choice", "logit"), ("outputs", [1]), ("sweep", 3),
-        ("market.exporters.quality", 0.5), ("outputs.tables", ["nope"]), ("outputs.figures", "yes please"),
+        ("market.exporters.quality", 0.5), ("outputs.report", ["nope"]), ("outputs.figures", "yes please"),
     ]))
     return field, value, [field]
 

@@ -228,6 +228,7 @@ def test_wkh2000_buyers_turn_loyal_above_the_critical_beta():
         m.run_for(sc.ticks)
         ts = m.timeseries
         assert int(ts["n_dissolved"].iloc[-1]) == 0 and m.exporter_table["active"].all()
+        assert (ts["fill_rate"] == 1.0).all()  # every visit is served
         ys[beta] = float(ts["loyalty_y"].iloc[-50:].mean())
     assert ys[0.05] < 0.6 and ys[0.6] > 0.9
 
@@ -522,3 +523,20 @@ def test_starter_sweep_examples_are_valid(tmp_path):
         kinds.add("grid" if sc.sweep.grid else "sample")
     assert kinds == {"grid", "sample"}
 
+
+
+def test_starter_quotes_names_that_yaml_would_retype(tmp_path):
+    for name in ("123", "true", "null", "my-study"):
+        assert load_scenario(write(tmp_path, starter_text(name), "n.yaml")).name == name
+
+
+# ---------------------------------------------------------------------------------
+# docs
+# ---------------------------------------------------------------------------------
+def test_docs_field_table_is_generated_from_the_schema():
+    from sim.scenarios import schema_markdown
+
+    doc = (ROOT / "docs" / "scenarios.md").read_text()
+    assert schema_markdown() in doc, "regenerate with: python -m sim.scenarios docs/scenarios.md"
+    for path in PARAM_PATHS.values():
+        assert f"| `{path}` |" in doc
