@@ -264,7 +264,9 @@ def _build(node: dict, prefix: str) -> type[BaseModel]:
             model = _build(sub, path)
             fields[key] = (model, Field(default_factory=model, description=_SECTION_DOCS.get(path, "")))
     doc = _SECTION_DOCS.get(prefix, "")
-    return create_model(_model_name(prefix), __config__=_STRICT, __doc__=doc, **fields)
+    model = create_model(_model_name(prefix), __config__=_STRICT, __doc__=doc, __module__=__name__, **fields)
+    globals()[model.__name__] = model  # importable by name, so scenarios pickle (process pools)
+    return model
 
 
 _TREE = _tree()
@@ -312,6 +314,7 @@ _SWEEP_ROWS = [
 _ScenarioBase = create_model(
     "_ScenarioBase",
     __config__=_STRICT,
+    __module__=__name__,
     **{k: _LEAVES[k].field() for k in ("name", "description", "seed", "ticks", "replications")},
     market=(Market, Field(default_factory=Market, description=_SECTION_DOCS["market"])),
     choice=(Choice, Field(default_factory=Choice, description=_SECTION_DOCS["choice"])),
@@ -412,6 +415,7 @@ class Scenario(_ScenarioBase):
     def with_overrides(self, point: dict[str, Any]) -> "Scenario":
         """A new scenario with each dotted path in ``point`` set to its value (validated)."""
         data = self.resolved()
+        point = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in point.items()}
         for path, value in point.items():
             _set_path(data, path, value, self._source, f"{path}={_show(value)}")
         return _validate(data, self._source, {p: f"{p}={_show(v)}" for p, v in point.items()})

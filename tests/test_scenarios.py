@@ -540,3 +540,14 @@ def test_docs_field_table_is_generated_from_the_schema():
     assert schema_markdown() in doc, "regenerate with: python -m sim.scenarios docs/scenarios.md"
     for path in PARAM_PATHS.values():
         assert f"| `{path}` |" in doc
+
+
+def test_scenarios_pickle_and_take_numpy_values():
+    import pickle
+
+    sc = load_scenario(SCEN / "transactional_vs_partnership.yaml", ["choice.beta=2"])
+    back = pickle.loads(pickle.dumps(sc))
+    assert back.resolved() == sc.resolved() and back.source == sc.source
+    assert back.sweep_points() == sc.sweep_points()
+    other = sc.with_overrides({"market.exporters.count": np.int64(7), "choice.beta": np.float32(0.5)})
+    assert other.model_kwargs()["n_exporters"] == 7 and other.model_kwargs()["beta"] == 0.5
