@@ -355,6 +355,9 @@ class PlainMarket(mesa.Model):
         self.event_log: list[tuple] = []
         self.rows: list[tuple] = []
         self.seed_initial()
+        for x in self.exporter_list:  # launch stock covers the forecast of relationships already trading
+            target = (1 + p["safety_stock"]) * sum(r.forecast for r in x.rels if r.trading)
+            x.stock = max(x.stock, min(target, x.capacity))
 
     # ---- relationships -------------------------------------------------------------
     def log(self, t, r, frm, to, cause):

@@ -5,8 +5,9 @@ relationship row; ``exporter`` and ``buyer`` columns say whose it is. Rows are
 created sparsely when a buyer becomes aware of an exporter, never as a dense
 exporter x buyer matrix. A sorted key index finds the current row of a pair.
 
-``compact`` moves long-dissolved rows to a small archive so that the arrays the
-per-tick phases sweep hold (mostly) live relationships.
+``compact`` moves dissolved rows to an archive so that the arrays the per-tick
+phases sweep hold (mostly) live relationships; pairs still cooling down after a
+dissolution are remembered in a small sorted index.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class Ledger:
         self._key_rows = np.zeros(0, dtype=np.int64)  # current row of each key
         self.archive: list[dict[str, np.ndarray]] = []
         self.n_archived = 0
+        # archived pairs still cooling down: sorted keys and the tick each dissolved
+        self._cool_keys = np.zeros(0, dtype=np.int64)
+        self._cool_ended = np.zeros(0, dtype=np.int32)
         self.n_created = 0
 
     # ---- columns -----------------------------------------------------------
@@ -85,7 +89,7 @@ class Ledger:
     def nbytes(self) -> int:
         """Bytes held by the ledger's arrays (capacity, index and archive included)."""
         total = sum(c.nbytes for c in self._cols.values()) + self._hist.nbytes
-        total += self._keys.nbytes + self._key_rows.nbytes
+        total += self._keys.nbytes + self._key_rows.nbytes + self._cool_keys.nbytes + self._cool_ended.nbytes
         total += sum(a.nbytes for chunk in self.archive for a in chunk.values())
         return total
 
@@ -163,25 +167,46 @@ class Ledger:
         live = self.stage[r] != DISSOLVED
         recent = tick - self.ended[r] < cooldown
         out[known] = live | recent
+        if self._cool_keys.size:
+            keys = self.pair_key(exporter, buyer)
+            pos = np.minimum(np.searchsorted(self._cool_keys, keys), self._cool_keys.size - 1)
+            out |= (self._cool_keys[pos] == keys) & (tick - self._cool_ended[pos] < cooldown)
         return out
 
     # ---- compaction ----------------------------------------------------------
     def compact(self, tick: int, cooldown: int) -> None:
-        """Archive rows dissolved at least ``cooldown`` ticks ago and drop them from the arrays."""
-        gone = (self.stage == DISSOLVED) & (tick - self.ended >= cooldown)
+        """Move every dissolved row to the archive, so that the arrays the phases sweep hold live rows.
+
+        Pairs dissolved less than ``cooldown`` ticks ago stay in a small cooling
+        index (key and tick of dissolution) that ``blocked`` consults. Live rows
+        keep their relative order.
+        """
+        gone = self.stage == DISSOLVED
         if not gone.any():
             return
-        self.archive.append({name: col[: self.n][gone].copy() for name, col in self._cols.items()})
-        self.n_archived += int(gone.sum())
-        keep = np.flatnonzero(~gone)
-        for name, col in self._cols.items():
-            col[: keep.size] = col[keep]
-        self._hist[: keep.size] = self._hist[keep]
-        self.n = keep.size
-        keys = self.pair_key(self.exporter, self.buyer)
-        order = np.argsort(keys)
-        self._keys = keys[order]
-        self._key_rows = order.astype(np.int64)
+        out = np.flatnonzero(gone)
+        self.archive.append({name: col[out] for name, col in ((k, c[: self.n]) for k, c in self._cols.items())})
+        self.n_archived += out.size
+        # cooling index: still-cooling entries plus the pairs archived now
+        keys = np.concatenate([self._cool_keys, self.pair_key(self.exporter[out], self.buyer[out])])
+        ended = np.concatenate([self._cool_ended, self.ended[out]])
+        cooling = tick - ended < cooldown
+        keys, ended = keys[cooling], ended[cooling]
+        order = np.lexsort((ended, keys))  # by key, latest dissolution last
+        keys, ended = keys[order], ended[order]
+        last = np.r_[keys[1:] != keys[:-1], True] if keys.size else np.zeros(0, dtype=bool)
+        self._cool_keys, self._cool_ended = keys[last], ended[last]
+        # drop the rows; the sorted key index keeps its order, rows are renumbered
+        keep = ~gone
+        new_row = np.cumsum(keep) - 1
+        live_key = keep[self._key_rows]
+        self._keys = self._keys[live_key]
+        self._key_rows = new_row[self._key_rows[live_key]]
+        kept = np.flatnonzero(keep)
+        for col in self._cols.values():
+            col[: kept.size] = col[kept]
+        self._hist[: kept.size] = self._hist[kept]
+        self.n = kept.size
 
     def table(self) -> dict[str, np.ndarray]:
         """Every relationship ever created: archived rows first, then current rows."""

@@ -102,7 +102,15 @@ def _better_alternative(model, tr: np.ndarray, u_review: np.ndarray) -> np.ndarr
     judged on their calculus trust.
     """
     p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
-    live = np.flatnonzero(L.stage != DISSOLVED)
+    reviewing = (L.stage[tr] < COMMITMENT) & (u_review < by.review_rate[L.buyer[tr]])
+    out = np.zeros(tr.size, dtype=bool)
+    rv = tr[reviewing]
+    if rv.size == 0:
+        return out
+    # only the buyers who review this tick compare their suppliers
+    looking = np.zeros(by.n, dtype=bool)
+    looking[L.buyer[rv]] = True
+    live = np.flatnonzero((L.stage != DISSOLVED) & looking[L.buyer])
     b, e = L.buyer[live], L.exporter[live]
     trust = np.where(L.stage[live] == AWARENESS, p["calculus_trust"], L.trust[live])
     a = dynamics.attractiveness(
@@ -110,10 +118,10 @@ def _better_alternative(model, tr: np.ndarray, u_review: np.ndarray) -> np.ndarr
     )
     a = np.where(ex.active[e], a, -np.inf)
     best_other, _ = group_second_max(b, a, by.n)
-    pos = np.searchsorted(live, tr)
+    pos = np.searchsorted(live, rv)
     gain = best_other[pos] - a[pos]
-    reviewing = (L.stage[tr] < COMMITMENT) & (u_review < by.review_rate[L.buyer[tr]])
-    return reviewing & (gain > L.switching_cost[tr] + p["switch_margin"])
+    out[reviewing] = gain > L.switching_cost[rv] + p["switch_margin"]
+    return out
 
 
 def lose_key_accounts(model, t: int) -> None:

@@ -58,31 +58,41 @@ class Recorder:
         self._events: list[tuple[np.ndarray, ...]] = []
         self._snapshots: list[pd.DataFrame] = []
         self.n_dissolved = 0
+        self._n_events = 0
 
     # ---- events --------------------------------------------------------------
     def events(self, tick: int, rows: np.ndarray, from_stage, to_stage, cause) -> None:
-        """Log a transition of ``rows``; stages and cause may be scalars or arrays."""
+        """Log a transition of ``rows``; stages and cause may be scalars or arrays.
+
+        A chunk keeps only the relationship ids and what varies within it
+        (scalars stay scalars); exporter and buyer are looked up by id when the
+        table is built. That keeps the log near 5 bytes per event.
+        """
         n = len(rows)
         if n == 0:
             return
         L = self._ledger
-        self._events.append(
-            (
-                np.full(n, tick, dtype=np.int32),
-                L.id[rows].copy(),
-                L.exporter[rows].copy(),
-                L.buyer[rows].copy(),
-                np.broadcast_to(np.asarray(from_stage, dtype=np.int8), (n,)).copy(),
-                np.broadcast_to(np.asarray(to_stage, dtype=np.int8), (n,)).copy(),
-                np.broadcast_to(np.asarray(cause, dtype=np.int8), (n,)).copy(),
-            )
-        )
+
+        def compact(x):
+            x = np.asarray(x, dtype=np.int8)
+            return x.copy() if x.ndim else int(x)
+
+        self._events.append((int(tick), L.id[rows].copy(), compact(from_stage), compact(to_stage), compact(cause)))
+        self._n_events += n
         if np.any(np.asarray(to_stage) == DISSOLVED):
             self.n_dissolved += int(np.count_nonzero(np.broadcast_to(to_stage, (n,)) == DISSOLVED))
 
     def event_table(self) -> pd.DataFrame:
         if self._events:
-            cols = [np.concatenate([c[i] for c in self._events]) for i in range(len(_EVENT_FIELDS))]
+            ids = [c[1] for c in self._events]
+            cols = [np.concatenate([np.full(len(i), c[0], dtype=np.int32) for i, c in zip(ids, self._events)]),
+                    np.concatenate(ids)]
+            table = self._ledger.table()
+            by_id = np.empty(self._ledger.n_created, dtype=np.int64)
+            by_id[table["id"]] = np.arange(table["id"].size)
+            cols += [table["exporter"][by_id[cols[1]]], table["buyer"][by_id[cols[1]]]]
+            cols += [np.concatenate([np.broadcast_to(np.asarray(c[k], dtype=np.int8), (len(i),)) for i, c in zip(ids, self._events)])
+                     for k in (2, 3, 4)]
         else:
             cols = [np.zeros(0, dtype=np.int32)] * len(_EVENT_FIELDS)
         df = pd.DataFrame(dict(zip(_EVENT_FIELDS, cols)))
@@ -93,7 +103,11 @@ class Recorder:
         return df
 
     def event_count(self) -> int:
-        return sum(len(c[0]) for c in self._events)
+        return self._n_events
+
+    def event_nbytes(self) -> int:
+        """Bytes held by the event log."""
+        return sum(a.nbytes for c in self._events for a in c if isinstance(a, np.ndarray))
 
     # ---- per tick --------------------------------------------------------------
     def record(self, model, t: int) -> None:
