@@ -190,7 +190,6 @@ def validate(files: list[Path] = typer.Argument(..., help="scenario YAML files")
     from .scenarios import ScenarioError, load_scenario
 
     bad = 0
-    con = _out()
     for f in files:
         try:
             sc = load_scenario(f)
@@ -201,8 +200,8 @@ def validate(files: list[Path] = typer.Argument(..., help="scenario YAML files")
             click.echo("error: " + " ".join(msg.split()), err=True)
             continue
         pts = len(sc.sweep_points()) if sc.sweep is not None else 0
-        con.print(f"ok  {f}  ({sc.name}: {len(sc.policies)} policies x {sc.replications} replications, "
-                  f"{sc.ticks} ticks" + (f", sweep of {pts} points)" if pts else ")"))
+        click.echo(f"ok  {f}  ({sc.name}: {len(sc.policies)} policies x {sc.replications} replications, "
+                   f"{sc.ticks} ticks" + (f", sweep of {pts} points)" if pts else ")"))
     if bad:
         raise typer.Exit(2)
 
