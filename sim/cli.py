@@ -146,11 +146,12 @@ def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = 
     return res
 
 
-def _summary_table(res, title: str) -> Table:
+def _summary_table(res, title: str, sc=None) -> Table:
     from .report import summary_table
-    from .stats import SHORT_LABELS
+    from .stats import COMPARE_OUTCOMES, SHORT_LABELS
 
-    df = summary_table(res.summary)
+    extra = ["loyalty_y"] if sc is not None and sc.choice.rule == "reinforcement" else []
+    df = summary_table(res.summary, [*COMPARE_OUTCOMES, *extra])
     if "point" in df and df["point"].nunique() == 1:
         df = df.drop(columns="point")
     t = Table(title=title, title_justify="left")
@@ -177,7 +178,7 @@ def run(
     sc = scenario_or_fail(file, set_, replications, seed)
     res = _experiment("run", sc, out, force, workers=workers)
     con = _out()
-    con.print(_summary_table(res, f"{sc.name}: {len(res.summary)} runs, {sc.ticks} ticks (mean over replications ± 95% CI)"))
+    con.print(_summary_table(res, f"{sc.name}: {len(res.summary)} runs, {sc.ticks} ticks (mean over replications ± 95% CI)", sc))
     if sc.sweep is not None:
         con.print("note: this scenario has a sweep; `relsim run` ignores it, `relsim sweep` runs it")
     con.print(f"results: {res.path}")
@@ -282,7 +283,7 @@ def sweep(
     resumed = sum(r["status"] == "resumed" for r in runs)
     con = _out()
     con.print(_summary_table(res, f"{sc.name}: {len(sc.sweep_points())} points, {len(runs)} runs "
-                             f"({resumed} already complete)"))
+                             f"({resumed} already complete)", sc))
     con.print(f"results: {res.path}")
     if engine is not None and engine.failures:
         click.echo(failure_summary(engine.failures), err=True)

@@ -41,6 +41,10 @@ __all__ = [
     "validate_files",
     "schema_rows",
     "starter_text",
+    "schema_markdown",
+    "update_doc",
+    "parse_override",
+    "apply_overrides",
     "PARAM_PATHS",
     "SWEEPABLE",
 ]
@@ -763,7 +767,9 @@ def apply_overrides(data: Any, overrides: Sequence[str], source: str) -> tuple[d
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
     """Read, override and validate a scenario file; raises ScenarioError (one line)."""
-    if isinstance(overrides, str):
+    if overrides is None:
+        overrides = ()
+    elif isinstance(overrides, str):
         overrides = [overrides]
     p = Path(path)
     data, text = _read(p)
