@@ -21,7 +21,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Strict
 from pydantic_core import PydanticCustomError
 
 from .parameters import PARAMS, Param
+from .sampling import sample_points
 
 __all__ = [
     "Scenario",
@@ -414,7 +414,8 @@ class Scenario(_ScenarioBase):
         if sw.grid is not None:
             keys = list(sw.grid)
             return [dict(zip(keys, combo)) for combo in itertools.product(*(sw.grid[k] for k in keys))]
-        return _sample_points(sw.sample, self.seed)
+        s = sw.sample
+        return sample_points(s.method, s.n, s.bounds, self.seed, integers={p for p in s.bounds if _LEAVES[p].integer})
 
     def with_overrides(self, point: dict[str, Any]) -> "Scenario":
         """A new scenario with each dotted path in ``point`` set to its value (validated)."""
@@ -423,38 +424,6 @@ class Scenario(_ScenarioBase):
         for path, value in point.items():
             _set_path(data, path, value, self._source, f"{path}={_show(value)}")
         return _validate(data, self._source, {p: f"{p}={_show(v)}" for p, v in point.items()})
-
-
-_SWEEP_TAG = 0x5EE9  # separates the sweep design's stream from the runs' streams
-
-
-def _sample_points(sample: Sample, seed: int) -> list[dict[str, Any]]:
-    from scipy.stats import qmc
-
-    paths = list(sample.bounds)
-    d = len(paths)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, _SWEEP_TAG]))
-    if sample.method == "lhs":
-        u = qmc.LatinHypercube(d=d, rng=rng).random(sample.n)
-    elif sample.method == "sobol":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # balance warning when n is not a power of 2
-            u = qmc.Sobol(d=d, scramble=True, rng=rng).random(sample.n)
-    else:
-        u = rng.random((sample.n, d))
-    lo = np.array([sample.bounds[p][0] for p in paths])
-    hi = np.array([sample.bounds[p][1] for p in paths])
-    x = lo + u * (hi - lo)
-    points = []
-    for row in x:
-        pt = {}
-        for p, v, a, b in zip(paths, row, lo, hi):
-            if _LEAVES[p].integer:
-                pt[p] = int(min(max(round(float(v)), math.ceil(a)), math.floor(b)))
-            else:
-                pt[p] = float(min(max(v, a), b))
-        points.append(pt)
-    return points
 
 
 # ---------------------------------------------------------------------------------
