@@ -147,10 +147,15 @@ Below b = 2 simulated y sits slightly above 1/2 (fluctuations of J of order sqrt
 
 **Three sellers.** Runs started loyal stay loyal at b values where runs started uniform stay
 disorganised: the started-loyal minus started-uniform gap of y exceeds 0.1 at
-b = {', '.join(f'{b:g}' for b in hyst.index) or 'none'} (mean field bistable window:
-{wkh.saddle_node_b(3):.2f} < b < 3). Finite gamma lets the uniform state escape before b = 3 and lets
-the loyal state fall apart just above the saddle-node, so the simulated window is
-{'narrower than' if len(hyst) else 'not resolved at'} the mean-field one.
+b = {', '.join(f'{b:g}' for b in hyst.index) or 'none'}. Inside the mean-field bistable window
+({wkh.saddle_node_b(3):.2f} < b < 3) that is true hysteresis: both states are stable
+({', '.join(f'{b:g}' for b in hyst.index if wkh.saddle_node_b(3) < b < 3) or 'no simulated b there'}).
+Above b = 3 the uniform state is unstable but leaves only at rate gamma (b/3 - 1), about
+{1 / (gamma * (3.5 / 3 - 1)):.0f} ticks per e-fold at b = 3.5: a gap there
+({', '.join(f'{b:g}' for b in hyst.index if b >= 3) or 'none'}) is slow escape within {pt.get('ticks')} ticks, not bistability.
+Below the saddle-node a gap ({', '.join(f'{b:g}' for b in hyst.index if b <= wkh.saddle_node_b(3)) or 'none'}) means
+the started-loyal runs had not yet relaxed (decay rate also proportional to gamma).
+The jump of y at the transition is what makes it discontinuous: the mean-field loyal branch starts at y = {wkh.mean_field_y(3, wkh.saddle_node_b(3) + 1e-3, 'loyal'):.2f}, not at 1/3.
 
 **Limited stock: both sides gain from loyalty.** Sellers now stock only what they forecast
 (safety stock 0, per-customer exponential smoothing, the scenario's demand noise and
