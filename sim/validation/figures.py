@@ -94,7 +94,6 @@ def lifecycle_rates(data: Path, path: Path) -> Path:
     for c in causes:
         axes[1].bar(stages, p[c], bottom=bottom, label=c[2:])
         bottom += p[c].to_numpy()
-    axes[1].set_yscale("symlog")
     axes[1].set_ylabel("dissolutions (all replications)")
     axes[1].set_title("Where and why relationships end", fontsize=9)
     axes[1].legend(fontsize=7)
