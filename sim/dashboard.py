@@ -126,7 +126,7 @@ def _series_xy(x, y) -> list[list[float]]:
     return [[int(a), (None if b != b else float(b))] for a, b in zip(np.asarray(x), y)]
 
 
-def _time_chart(title: str, series: list[dict], y_name: str = "", y_range=(None, None)) -> dict:
+def _time_chart(title: str, series: list[dict], y_range=(None, None)) -> dict:
     return {
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13}},
@@ -134,7 +134,7 @@ def _time_chart(title: str, series: list[dict], y_name: str = "", y_range=(None,
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 56, "right": 16, "top": 64, "bottom": 36},
         "xAxis": {"type": "value", "name": "tick", "nameLocation": "middle", "nameGap": 22, "minInterval": 1},
-        "yAxis": {"type": "value", "name": y_name, "min": y_range[0], "max": y_range[1]},
+        "yAxis": {"type": "value", "min": y_range[0], "max": y_range[1]},
         "series": series,
     }
 
@@ -148,7 +148,7 @@ def stage_chart(model: MarketModel) -> dict:
          "data": _series_xy(ts["tick"], ts[f"n_{s}"])}
         for s in STAGES[:4]
     ]
-    return _time_chart("Relationships by stage", series, "relationships")
+    return _time_chart("Relationships by stage", series)
 
 
 def trust_chart(model: MarketModel) -> dict:
@@ -158,7 +158,7 @@ def trust_chart(model: MarketModel) -> dict:
              ("mean satisfaction", "mean_satisfaction", "#7f7f7f"))
     series = [{"name": name, "type": "line", "showSymbol": False, "color": color,
                "data": _series_xy(ts["tick"], ts[col])} for name, col, color in lines]
-    return _time_chart("Trust and commitment (trading relationships)", series, "", (-0.5, 1.0))
+    return _time_chart("Trust and commitment (trading relationships)", series, (-0.5, 1.0))
 
 
 def dissolution_chart(model: ClassroomMarket) -> dict:
@@ -166,10 +166,13 @@ def dissolution_chart(model: ClassroomMarket) -> dict:
     counts = model.dissolved_by_cause
     ticks = np.arange(counts.shape[0])
     series = [{"name": c.replace("_", " "), "type": "line", "stack": "causes", "areaStyle": {},
-               "showSymbol": False, "color": CAUSE_COLORS[c], "data": _series_xy(ticks, counts[:, i])}
+               "showSymbol": False, "color": CAUSE_COLORS[c], "data": counts[:, i].tolist()}
               for i, c in enumerate(TRADING_CAUSES)]
-    return _time_chart(f"Dissolutions by cause ({model.lapsed_awareness} unused awareness lapsed)",
-                       series, "cumulative")
+    option = _time_chart(f"Dissolutions by cause, cumulative ({model.lapsed_awareness} unused awareness lapsed)",
+                         series, (0, None))
+    # stacking needs a category x axis (on two value axes ECharts would stack along x)
+    option["xAxis"] = {**option["xAxis"], "type": "category", "boundaryGap": False, "data": ticks.tolist()}
+    return option
 
 
 def network_chart(model: ClassroomMarket) -> dict:
@@ -201,9 +204,9 @@ def network_chart(model: ClassroomMarket) -> dict:
         "animation": False,
         "title": {"text": f"Tick {model.steps}: {int(e.size)} trading relationships", "left": "center",
                   "textStyle": {"fontSize": 13}},
-        "legend": {"bottom": 0, "textStyle": {"fontSize": 11},
-                   "data": ["exploration", "expansion", "commitment", "exporters", "partnership buyers"]},
-        "grid": {"left": 10, "right": 10, "top": 34, "bottom": 34},
+        "legend": {"top": 22, "textStyle": {"fontSize": 11},
+                   "itemWidth": 16, "data": ["exploration", "expansion", "commitment", "exporters"]},
+        "grid": {"left": 5, "right": 5, "top": 46, "bottom": 4},  # in the 380 x 420 box: a square plot
         "xAxis": axis,
         "yAxis": dict(axis),
         "series": series,
@@ -265,7 +268,7 @@ def _chart(option: dict, css_class: str, height: int = 340, width: int | None = 
 @solara.component
 def NetworkView(model):
     update_counter.get()
-    return _chart(network_chart(model), "relsim-network", 440, 440)
+    return _chart(network_chart(model), "relsim-network", 420, 380)
 
 
 @solara.component
