@@ -276,6 +276,8 @@ def sweep(
         engine = DaskEngine(workers=workers, scheduler=scheduler, echo=lambda m: click.echo(m, err=True))
     try:
         res = _experiment("sweep", sc, out, force, resume=resume, workers=workers, executor=engine)
+    except typer.Exit:  # (a RuntimeError too)
+        raise
     except RuntimeError as e:  # no run completed
         click.echo(failure_summary(engine.failures) if engine else str(e), err=True)
         raise typer.Exit(1)
@@ -369,6 +371,29 @@ def version() -> None:
 
 
 # New commands (e.g. `dashboard`, `validate-model`) go here: one @app.command() function each.
+
+
+@app.command()
+def dashboard(
+    file: Optional[Path] = typer.Argument(None, help="scenario YAML to start from (default: the default market)"),
+    port: int = typer.Option(8765, "--port", help="port to listen on (0: any free port)"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (127.0.0.1: this computer only)"),
+) -> None:
+    """Start the classroom dashboard (Mesa SolaraViz) in the browser; works offline."""
+    import os
+
+    if not 0 <= port <= 65535:
+        fail(f"--port={port!r} is not allowed: expected an integer in [0, 65535]")
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    if file is not None:
+        scenario_or_fail(file)  # a bad file is one line and exit 2 before the server starts
+        env["RELSIM_DASHBOARD_SCENARIO"] = str(file.resolve())
+    app_file = Path(__file__).with_name("dashboard.py")
+    print(f"relsim dashboard: http://{host}:{port}/ (Ctrl-C stops it)" if port else
+          "relsim dashboard: solara prints the address below (Ctrl-C stops it)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", str(app_file), "--host", host, "--port", str(port),
+           "--production", "--no-open"]
+    os.execve(sys.executable, cmd, env)  # the server replaces this process: Ctrl-C and kill reach it
 
 
 @app.command("validate-model")
