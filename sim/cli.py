@@ -318,12 +318,13 @@ def plot(results_dir: Path = typer.Argument(..., help="a results folder")) -> No
 
 @app.command()
 def report(results_dir: Path = typer.Argument(..., help="a results folder")) -> None:
-    """Write a self-contained report.html (figures embedded) from the files of a results folder alone."""
-    from .plots import make_figures
+    """Write a self-contained report.html (figures embedded) from the files of a results folder alone.
+
+    Figures already in figures/ are used; when there are none they are made first (as `relsim plot` does).
+    """
     from .report import write_report
 
     _results_or_fail(results_dir)
-    make_figures(results_dir)
     _out().print(str(write_report(results_dir)))
 
 

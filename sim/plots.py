@@ -125,6 +125,7 @@ def survival(spells: pd.DataFrame, path: Path) -> Path:
                 title="Survival of trading relationships (Kaplan-Meier, 95% CI)", ylim=(0, 1.02))
     axes[1].set(xlabel="relationship age (ticks)", ylabel="dissolutions per relationship per tick",
                 title=f"Dissolution hazard by age ({width}-tick bins)")
+    axes[1].set_ylim(bottom=0)
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -27,6 +27,7 @@ SHORT_LABELS: dict[str, str] = {
     "clv": "CLV (money per relationship)",
     "dissolutions": "dissolutions (count)",
     "mean_duration": "mean duration (ticks)",
+    "loyalty_y": "loyalty y (1/n-1)",
 }
 
 

@@ -151,3 +151,15 @@ def test_any_concurrent_futures_executor_plugs_in(tmp_path):
     b = X.run(sc, out=tmp_path / "b", figures=False)
     pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
     pd.testing.assert_frame_equal(a.summary, b.summary)
+
+
+def test_local_process_pool_gives_the_same_files_as_one_process(tmp_path):
+    sc = load_scenario(CLASSROOM, ["replications=2", "ticks=20", "sweep.grid.choice.beta=[1, 3]", "policy=uniform"])
+    a = X.sweep(sc, out=tmp_path / "one", workers=1, figures=False)
+    b = X.sweep(sc, out=tmp_path / "two", workers=2, figures=False)  # ProcessPoolExecutor, forkserver/spawn
+    ha = sorted(p.name for p in (a.path / "runs").iterdir())
+    assert ha == sorted(p.name for p in (b.path / "runs").iterdir()) and len(ha) == 4
+    for h in ha:
+        for t in R.TABLES:
+            assert (a.path / "runs" / h / f"{t}.parquet").read_bytes() == (b.path / "runs" / h / f"{t}.parquet").read_bytes()
+    assert (a.path / "summary.csv").read_bytes() == (b.path / "summary.csv").read_bytes()
