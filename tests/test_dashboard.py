@@ -1,0 +1,178 @@
+"""The classroom dashboard without a browser: controls, the market it builds, what it draws.
+
+The real-browser test is tests/test_dashboard_browser.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara")
+import ipyvuetify as v  # noqa: E402
+import solara  # noqa: E402
+
+import sim  # noqa: E402
+from sim import dashboard as d  # noqa: E402
+from sim.parameters import BY_NAME, DEFAULTS, STAGES  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUIRED = {"n_exporters", "n_buyers", "contact_budget", "values_spread", "switching_cost_strength",
+            "opportunism_mean", "partnership_share", "policy", "beta"}
+
+
+def small(**kw):
+    return d.ClassroomMarket(**{"n_exporters": 5, "n_buyers": 80, **kw}, rng=3)
+
+
+# ---- controls ----------------------------------------------------------------------
+def test_controls_cover_the_classroom_parameters_and_start_at_the_defaults():
+    params = d.model_params()
+    assert REQUIRED <= set(params)
+    for name in REQUIRED:
+        assert params[name]["value"] == DEFAULTS[name], name
+    assert params["policy"]["values"] == sorted(sim.POLICIES)
+    # nothing fixed without a scenario: every other parameter keeps the engine default
+    assert set(params) == REQUIRED | {"rng"}
+
+
+@pytest.mark.parametrize("name", sorted(d.CONTROLS))
+def test_every_slider_end_is_a_valid_parameter_value(name):
+    spec = d.model_params()[name]
+    p = BY_NAME[name]
+    for end in (spec["min"], spec["max"]):
+        assert p.check(end) == end
+    assert spec["min"] <= spec["value"] <= spec["max"]
+    for end in (spec["min"], spec["max"]):
+        model = d.ClassroomMarket(**{"n_exporters": 3, "n_buyers": 60, name: end}, rng=0)
+        model.step()
+        assert model.p[name] == end
+
+
+def test_mesa_accepts_the_controls_for_the_model():
+    from mesa.visualization.solara_viz import _check_model_params
+
+    _check_model_params(d.ClassroomMarket.__init__, d.model_params())
+    with pytest.raises(ValueError):
+        _check_model_params(d.ClassroomMarket.__init__, {"no_such_parameter": 1})
+
+
+def test_a_scenario_file_fixes_its_parameters_and_moves_the_sliders(tmp_path):
+    kwargs, seed = d.scenario_kwargs(ROOT / "scenarios" / "classroom.yaml")
+    assert kwargs["n_exporters"] == 8 and kwargs["n_buyers"] == 120 and kwargs["fair_every"] == 6
+    params = d.model_params(kwargs, seed)
+    assert params["n_exporters"]["value"] == 8 and params["n_buyers"]["value"] == 120
+    assert params["fair_every"] == 6  # not a control: passed through fixed
+    model = d.make_model(params)
+    assert model.p["fair_every"] == 6 and model.p["n_buyers"] == 120
+    assert params["rng"]["value"] == seed % (d.SEED_MAX + 1)
+
+
+def test_a_scenario_value_outside_a_slider_widens_the_slider():
+    params = d.model_params({"n_buyers": 5000, "beta": 50.0})
+    assert params["n_buyers"]["max"] == 5000 and params["n_buyers"]["value"] == 5000
+    assert params["beta"]["max"] == 50.0
+
+
+# ---- the app, rendered without a browser ------------------------------------------------
+def _summary(rc) -> str:
+    texts = [w.children[0] for w in rc.find(v.Html, tag="span").widgets
+             if w.children and isinstance(w.children[0], str) and w.children[0].startswith("Tick ")]
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def test_controls_reset_and_step_drive_the_market_through_mesa():
+    box, rc = solara.render(solara.AppLayout(children=[d.Page()]), handle_error=False)
+    assert _summary(rc).startswith("Tick 0 · 20 exporters × 500 buyers · policy uniform")
+    rc.find(v.Slider, label="Exporters").widget.v_model = 6
+    rc.find(v.Slider, label="Buyers").widget.v_model = 100
+    rc.find(v.Select, label="Retention policy").widget.v_model = "key_accounts"
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert _summary(rc) == "Tick 0 · 6 exporters × 100 buyers · policy key_accounts"
+    step = rc.find(v.Btn, children=["Step"]).widget
+    for _ in range(4):
+        step.click()
+    assert _summary(rc).startswith("Tick 4 · 6 exporters × 100 buyers")
+    net = [json.loads(w.option_json) for w in rc.find(d.JsonEcharts).widgets]
+    titles = [o["title"]["text"] for o in net]
+    assert any(t.startswith("Tick 4: ") for t in titles), titles
+
+
+# ---- what the charts show ------------------------------------------------------------------
+def test_dissolution_tally_matches_the_event_log():
+    model = small(cooldown=0)  # cooldown 0: rows are archived the tick they dissolve
+    model.run_for(60)
+    ev = model.events
+    ends = ev[ev["to_stage"] == "dissolved"]
+    trading = ends[ends["from_stage"] != "awareness"]
+    counts = trading["cause"].value_counts()
+    assert model.dissolved_by_cause.shape == (61, len(d.TRADING_CAUSES))
+    for i, cause in enumerate(d.TRADING_CAUSES):
+        assert model.dissolved_by_cause[-1, i] == counts.get(cause, 0), cause
+    assert model.lapsed_awareness == int((ends["from_stage"] == "awareness").sum())
+    assert model.dissolved_by_cause[-1].sum() > 0
+    assert np.all(np.diff(model.dissolved_by_cause, axis=0) >= 0)  # cumulative
+
+
+def test_network_edges_are_the_trading_relationships_by_stage():
+    model = small()
+    model.run_for(25)
+    option = d.network_chart(model)
+    rel = model.relationships
+    for s in ("exploration", "expansion", "commitment"):
+        (series,) = [x for x in option["series"] if x["name"] == s]
+        assert len(series["data"]) == int((rel["stage"] == s).sum()), s
+        assert series["lineStyle"]["color"] == d.STAGE_COLORS[s]
+    live = rel[rel["stage"].isin(["exploration", "expansion", "commitment"])]
+    assert option["title"]["text"] == f"Tick 25: {len(live)} trading relationships"
+    # every edge joins its exporter (inner ring) to its buyer (outer ring)
+    (expl,) = [x for x in option["series"] if x["name"] == "exploration"]
+    for seg in expl["data"]:
+        (x0, y0), (x1, y1) = seg["coords"]
+        assert np.hypot(x0, y0) == pytest.approx(d.INNER, abs=2e-3)
+        assert np.hypot(x1, y1) == pytest.approx(d.OUTER, abs=2e-3)
+    json.dumps(option, allow_nan=False)  # what the widget sends must be strict JSON
+
+
+def test_layout_is_computed_once_and_follows_shared_values():
+    model = small(values_spread=0.8)
+    pe, pb = model.layout_exporters.copy(), model.layout_buyers.copy()
+    model.run_for(10)
+    assert model.layout_exporters is not None and np.array_equal(model.layout_exporters, pe)
+    assert np.array_equal(model.layout_buyers, pb)
+    # buyers whose values are close sit close on the ring: nearest-in-values pairs are nearer
+    # on the ring than random pairs
+    vals = model.buyers.values
+    sim_ = vals @ vals.T
+    np.fill_diagonal(sim_, -np.inf)
+    nearest = sim_.argmax(axis=1)
+    ring = lambda i, j: np.linalg.norm(pb[i] - pb[j], axis=-1)  # noqa: E731
+    rng = np.random.default_rng(0)
+    others = rng.integers(0, len(pb), len(pb))
+    assert ring(np.arange(len(pb)), nearest).mean() < 0.5 * ring(np.arange(len(pb)), others).mean()
+
+
+def test_time_charts_follow_the_timeseries():
+    model = small()
+    model.run_for(12)
+    ts = model.timeseries
+    stage = d.stage_chart(model)
+    for s in STAGES[:4]:
+        (series,) = [x for x in stage["series"] if x["name"] == s]
+        assert [y for _, y in series["data"]] == ts[f"n_{s}"].tolist()
+    trust = d.trust_chart(model)
+    (mt,) = [x for x in trust["series"] if x["name"] == "mean trust"]
+    assert [y for _, y in mt["data"]] == pytest.approx(ts["mean_trust"].tolist(), abs=1e-4)
+
+
+def test_the_engine_does_not_import_the_dashboard():
+    code = ("import sys, sim, sim.experiments, sim.scenarios, sim.cli; "
+            "bad = [m for m in ('sim.dashboard', 'solara') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
