@@ -5,7 +5,7 @@ PY312 := $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import 
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test
+.PHONY: run test install install-test bench
 
 $(BIN)/python:
 	@test -n "$(PY312)" || (echo "error: python3.12 not found; install Python >= 3.12" >&2; exit 2)
@@ -23,3 +23,7 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# Performance benchmark (docs/performance.md): writes benchmarks/results/bench.json and scaling.png.
+bench: install
+	$(BIN)/python -m benchmarks $(ARGS)
