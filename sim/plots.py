@@ -203,16 +203,17 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False) -> Path:
     outs = list(dict.fromkeys(table["outcome"]))
     pols = list(dict.fromkeys(table["policy"]))
     colours = _colours(pols)
-    fig, axes = plt.subplots(1, len(outs), figsize=(3.4 * len(outs), 3.8 + 0.12 * len(pols)), squeeze=False)
+    fig, axes = plt.subplots(1, len(outs), figsize=(3.4 * len(outs), 1.6 + 0.35 * len(pols)), squeeze=False, layout="constrained")
     for ax, out in zip(axes.flat, outs):
         g = table[table["outcome"] == out].set_index("policy").reindex(pols)
         c, lo, hi = ("diff", "diff_low", "diff_high") if diff else ("mean", "ci_low", "ci_high")
         y = np.arange(len(pols))[::-1]
         err = np.vstack([(g[c] - g[lo]).to_numpy(), (g[hi] - g[c]).to_numpy()])
         err = np.nan_to_num(err, nan=0.0)
-        ax.errorbar(g[c], y, xerr=err, fmt="o", color="k", ecolor="0.3", capsize=3)
+        ax.errorbar(g[c], y, xerr=err, fmt="none", ecolor="0.3", capsize=3, zorder=1)
         for yi, pol in zip(y, pols):
-            ax.plot(g.loc[pol, c], yi, "o", color=colours[pol], ms=7)
+            ax.plot(g.loc[pol, c], yi, "o", color=colours[pol], ms=7, zorder=2)
+        ax.set_ylim(-0.6, len(pols) - 0.4)
         if diff:
             ax.axvline(0, color="0.5", lw=1, ls="--")
         ax.set_yticks(y, pols if ax is axes.flat[0] else [""] * len(pols))
@@ -230,7 +231,7 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path) -> Path:
     outs = list(COMPARE_OUTCOMES)
     pols = _policies(summary)
     colours = _colours(pols)
-    fig, axes = plt.subplots(1, len(outs), figsize=(3.6 * len(outs), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(outs), figsize=(3.6 * len(outs), 3.6), squeeze=False, layout="constrained")
     for ax, out in zip(axes.flat, outs):
         for pol in pols:
             g = summary[summary["policy"].astype(str) == pol]
