@@ -206,7 +206,7 @@ def network_chart(model: ClassroomMarket) -> dict:
                   "textStyle": {"fontSize": 13}},
         "legend": {"top": 22, "textStyle": {"fontSize": 11},
                    "itemWidth": 16, "data": ["exploration", "expansion", "commitment", "exporters"]},
-        "grid": {"left": 5, "right": 5, "top": 46, "bottom": 4},  # in the 380 x 420 box: a square plot
+        "grid": {"left": 5, "right": 5, "top": 46, "bottom": 4},  # in the 350 x 390 box: a square plot
         "xAxis": axis,
         "yAxis": dict(axis),
         "series": series,
@@ -268,7 +268,7 @@ def _chart(option: dict, css_class: str, height: int = 340, width: int | None = 
 @solara.component
 def NetworkView(model):
     update_counter.get()
-    return _chart(network_chart(model), "relsim-network", 420, 380)
+    return _chart(network_chart(model), "relsim-network", 390, 350)
 
 
 @solara.component
