@@ -105,8 +105,10 @@ def _p(name, default, doc, section, low=None, high=None, unit="", kind=None, cho
 
 CHANNELS = ("face_to_face", "email", "phone", "web", "customer_service", "social_media")
 #: Contact cost and trust effect of one contact, per channel (seed 003's six media).
-CHANNEL_COST = (3.0, 0.5, 1.0, 0.3, 1.0, 0.4)
-CHANNEL_EFFECT = (1.0, 0.35, 0.6, 0.2, 0.5, 0.3)
+#: Personal contact costs most and builds most trust per unit spent ("despite the
+#: technology revolution, personal contact is still important", seed 003).
+CHANNEL_COST = (1.5, 0.5, 1.0, 0.3, 1.0, 0.4)
+CHANNEL_EFFECT = (1.0, 0.25, 0.6, 0.1, 0.5, 0.15)
 
 STAGES = ("awareness", "exploration", "expansion", "commitment", "dissolved")
 #: Causes recorded in the event log. The first block are dissolution causes;
