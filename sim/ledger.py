@@ -96,7 +96,10 @@ class Ledger:
     def _grow(self, need: int) -> None:
         if need <= self._cap:
             return
-        cap = max(need, int(self._cap * 1.5))
+        self._resize(max(need, int(self._cap * 1.5)))
+
+    def _resize(self, cap: int) -> None:
+        """Reallocate every column to ``cap`` rows (>= n), keeping the first ``n``."""
         for name, col in self._cols.items():
             new = np.zeros(cap, dtype=col.dtype)
             new[: self.n] = col[: self.n]
@@ -207,6 +210,8 @@ class Ledger:
             col[: kept.size] = col[kept]
         self._hist[: kept.size] = self._hist[kept]
         self.n = kept.size
+        if self._cap > 1.6 * self.n + 1024:  # give back room a shrinking market no longer needs
+            self._resize(int(1.25 * self.n) + 1024)
 
     def table(self) -> dict[str, np.ndarray]:
         """Every relationship ever created: archived rows first, then current rows."""

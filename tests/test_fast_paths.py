@@ -52,6 +52,21 @@ def test_compaction_leaves_only_live_rows_and_keeps_every_relationship():
     assert np.array_equal(np.sort(m.relationships["relationship"].to_numpy()), np.arange(L.n_created))
     # the key index finds every live row
     assert np.array_equal(L.find(L.exporter, L.buyer), np.arange(L.n))
+    # capacity follows a shrinking market
+    assert L._cap <= 1.6 * L.n + 1024
+
+
+def test_ledger_gives_back_room_and_changes_no_result(monkeypatch):
+    kw = dict(n_exporters=10, n_buyers=2000, initial_relationships=6.0)
+    m = sim.MarketModel(rng=3, **kw)
+    big = m.ledger._cap
+    m.run_for(45)  # most initial awareness lapses; compaction shrinks the arrays, later ticks grow them again
+    assert m.ledger._cap < big
+    monkeypatch.setattr(model_module, "COMPACT_EVERY", 10**9)
+    never = sim.MarketModel(rng=3, **kw)
+    never.run_for(45)
+    assert never.ledger._cap >= big
+    _same_run(m, never)
 
 
 def test_blocked_matches_the_full_history():
