@@ -37,7 +37,10 @@ def tables(r: dict) -> str:
     c = r["construction"]
     out += ["", f"Construction of {c['exporters']:,} exporters x {c['buyers']:,} buyers with {c['relationships']:,} "
             f"initial relationships: **{c['total']:.2f} s** CPU (traits {c['traits']:.2f} s, initial relationships "
-            f"{c['initial_relationships']:.2f} s, Mesa agents {c['mesa_agents']:.2f} s, rest {c['other']:.2f} s).", ""]
+            f"{c['initial_relationships']:.2f} s, Mesa agents {c['mesa_agents']:.2f} s, rest {c['other']:.2f} s). "
+            f"Memory of the built market: {c['bytes_per_relationship']:.0f} bytes per relationship "
+            f"(peak while building {c['peak_bytes_per_relationship']:.0f}), of which Mesa agents "
+            f"{c['mesa_agent_bytes_per_relationship']:.0f}.", ""]
     ph = r["phases"]["seconds_per_tick"]
     total = ph["total"]
     out += [f"Phases of a tick at {r['phases']['live']:,.0f} live relationships (CPU ms per tick, mean of {r['phases']['ticks']} ticks):", "",

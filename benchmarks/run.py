@@ -200,6 +200,33 @@ def construction_breakdown(kw: dict, seed: int = 1) -> dict:
             sim.Buyer.create_agents = create
     spent["other"] = spent["total"] - sum(v for k, v in spent.items() if k != "total")
     spent["relationships"] = int(model.ledger.n)
+    del model
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    mesa_bytes = [0]
+
+    def traced_create(cls, *a, **k):
+        before = tracemalloc.get_traced_memory()[0]
+        try:
+            return agent_create(cls, *a, **k)
+        finally:
+            mesa_bytes[0] += tracemalloc.get_traced_memory()[0] - before
+
+    sim.Exporter.create_agents = classmethod(traced_create)
+    sim.Buyer.create_agents = classmethod(traced_create)
+    try:
+        model = sim.MarketModel(rng=seed, **kw)
+    finally:
+        del sim.Exporter.create_agents, sim.Buyer.create_agents
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    spent["peak_bytes"] = peak - base
+    spent["bytes"] = current - base
+    spent["peak_bytes_per_relationship"] = (peak - base) / model.ledger.n
+    spent["bytes_per_relationship"] = (current - base) / model.ledger.n
+    spent["mesa_agent_bytes"] = mesa_bytes[0]
+    spent["mesa_agent_bytes_per_relationship"] = mesa_bytes[0] / model.ledger.n
     spent["buyers"] = kw["n_buyers"]
     spent["exporters"] = kw["n_exporters"]
     return spent

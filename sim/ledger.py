@@ -96,7 +96,7 @@ class Ledger:
     def _grow(self, need: int) -> None:
         if need <= self._cap:
             return
-        self._resize(max(need, int(self._cap * 1.5)))
+        self._resize(max(need, int(self._cap * 1.25)))
 
     def _resize(self, cap: int) -> None:
         """Reallocate every column to ``cap`` rows (>= n), keeping the first ``n``."""
