@@ -244,7 +244,7 @@ class SweepProgress:
 
     def log(self, message: str) -> None:
         """Print a line above the bar (e.g. a failed run)."""
-        self._progress.console.print(message, markup=False, highlight=False)
+        self._progress.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _run_spec(spec, root: str):
@@ -305,6 +305,9 @@ class DaskEngine:
                 return self.run_specs(todo, root, status, total, progress)
         root = Path(root)
         journal = _ManifestJournal(root, self.manifest_every)
+        for h, state in status.items():  # runs found complete on --resume
+            journal.marks[h] = (state, None)
+        journal.flush()
         done0 = sum(1 for v in status.values() if v in ("done", "resumed"))
         bar = SweepProgress(total, description=f"sweep {root.name}", enabled=self.show_progress)
         for _ in range(done0):
@@ -342,22 +345,30 @@ class DaskEngine:
 
 
 class _ManifestJournal:
-    """Marks runs done/failed in manifest.json as they finish, rewriting it at most every ``every`` s."""
+    """Marks runs done/failed in manifest.json as they finish.
+
+    The first mark is written at once; after that the manifest is rewritten at
+    most every ``every`` seconds (or every 10x the time one rewrite takes, for
+    very large manifests), and on ``flush``. A run's own completion marker
+    (``outcomes.json``, written last) stays the ground truth for ``--resume``.
+    """
 
     def __init__(self, root: Path, every: float):
         self.root, self.every = root, every
         self.marks: dict[str, tuple[str, str | None]] = {}
-        self.last = time.monotonic()
+        self.last = float("-inf")
+        self.cost = 0.0
 
     def mark(self, h: str, state: str, error: str | None = None) -> None:
         self.marks[h] = (state, error)
-        if time.monotonic() - self.last >= self.every:
+        interval = max(self.every, 10 * self.cost) if self.every > 0 else 0.0
+        if time.monotonic() - self.last >= interval:
             self.flush()
 
     def flush(self) -> None:
         from . import results as R
 
-        self.last = time.monotonic()
+        t0 = self.last = time.monotonic()
         if not self.marks or not (self.root / R.MANIFEST).is_file():
             return
         manifest = R.read_manifest(self.root)
@@ -369,6 +380,7 @@ class _ManifestJournal:
                     entry["error"] = mark[1]
         R.write_manifest(self.root, manifest)
         self.marks.clear()
+        self.cost = time.monotonic() - t0
 
 
 def _clean_temporaries(folder: Path) -> None:

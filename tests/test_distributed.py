@@ -123,45 +123,48 @@ def test_serial_processes_and_dask_write_identical_bytes(tmp_path, client, sweep
     assert len(serial_reference) == 8 * 5
     assert _digests(procs) == serial_reference
     assert _digests(dask_root) == serial_reference
-    # the parquet files carry no timestamps or hostnames (deterministic writing)
-    some = next((dask_root / "runs").glob("*/timeseries.parquet")).read_bytes()
-    assert os.uname().nodename.encode() not in some
 
 
 # ---- 4. a worker killed mid-sweep -------------------------------------------------------------
-def test_worker_killed_mid_sweep_every_run_exactly_once(tmp_path, client, sweep_specs, serial_reference):
-    pids = client.run(os.getpid)
-    root = tmp_path / "killed"
-    R.prepare(root)
-    killed = {}
-
-    def progress(done: int, total: int) -> None:
-        if done == 2 and not killed:
-            busy = {w: ts for w, ts in client.processing().items() if ts}
-            victim = next(iter(busy or pids))
-            killed[victim] = list(busy.get(victim, ()))
-            os.kill(pids[victim], signal.SIGKILL)
-
+def test_worker_killed_mid_sweep_every_run_exactly_once(tmp_path, client, sweep_specs):
     # slower runs (more buyers and ticks) so the kill lands while runs are executing
     slow = [type(s)(s.scenario, s.policy, s.point, s.point_values, s.replication, s.seed,
                     {**s.params, "n_buyers": 400, "ticks": 120}) for s in sweep_specs]
-    with DaskEngine(client=client) as engine:
+    by_hash = {s.hash: s for s in slow}
+    pids = client.run(os.getpid)
+    root = tmp_path / "killed"
+    R.prepare(root)
+    R.write_manifest(root, {"runs": [s.entry() for s in slow]})
+    killed, recorded = {}, []
+
+    def progress(done: int, total: int) -> None:
+        manifest = R.read_manifest(root)  # streamed: each finished run is recorded before the next is handled
+        recorded.append((done, sum(r["status"] == "done" for r in manifest["runs"])))
+        if done == 2 and not killed:
+            busy = {w: ts for w, ts in client.processing().items() if ts}
+            victim = next(iter(busy or pids))
+            killed[victim] = [k.removeprefix("relsim-run-") for k in busy.get(victim, ())]
+            os.kill(pids[victim], signal.SIGKILL)
+
+    with DaskEngine(client=client, manifest_every=0) as engine:
         status = engine.run_specs(slow, root, {}, len(slow), progress=progress)
     assert killed, "the worker was never killed"
-    assert list(killed.values())[0], "the killed worker was not running a run"
-    assert set(status) == {s.hash for s in slow} and set(status.values()) == {"done"}
+    lost = next(iter(killed.values()))
+    assert lost, "the killed worker was not running a run"
+    assert set(status) == set(by_hash) and set(status.values()) == {"done"}
     assert not engine.failures
+    assert recorded == [(k, k) for k in range(1, len(slow) + 1)]
     runs = sorted(p.name for p in (root / "runs").iterdir())
-    assert runs == sorted(s.hash for s in slow)  # each run once, no leftovers
+    assert runs == sorted(by_hash)  # each run once, no leftovers
     assert not list((root / "runs").rglob("*.tmp"))
     assert all(R.is_complete(root, h) for h in runs)
     # the nanny restarted the killed worker: a new process took its place
     assert set(client.run(os.getpid).values()) != set(pids.values())
-    # the re-run runs are exactly what a serial run writes
+    # the runs that were on the killed worker, re-run elsewhere, are exactly what a serial run writes
     ref = tmp_path / "ref"
-    _execute(slow[:2], ref, workers=1)
-    mine = _digests(root)
-    assert all(mine[k] == v for k, v in _digests(ref).items())
+    _execute([by_hash[h] for h in lost], ref, workers=1)
+    mine, theirs = _digests(root), _digests(ref)
+    assert len(theirs) == 5 * len(lost) and all(mine[k] == v for k, v in theirs.items())
 
 
 # ---- 4. a run that raises -----------------------------------------------------------------------
@@ -248,3 +251,136 @@ def test_salib_sobol_on_run_once():
     Si = sobol_analyze.analyze(problem, Y, calc_second_order=False, seed=3)
     # revenue scales with demand; a narrow band of monitoring barely matters
     assert Si["ST"][0] > 0.5 and Si["ST"][0] > 3 * abs(Si["ST"][1])
+
+
+# ---- the CLI: client interrupted, then --resume; failing runs exit non-zero -------------------------
+def _slow_scenario(tmp: Path) -> Path:
+    """18 runs of about half a second each, so an interruption lands mid-sweep."""
+    import yaml
+
+    data = yaml.safe_load(CLASSROOM.read_text())
+    data.update(replications=3, ticks=100, sweep={"grid": {"choice.beta": [2.0, 3.0, 4.0]}})
+    data["market"]["buyers"]["count"] = 300
+    path = tmp / "slow.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _relsim(*args: str) -> list[str]:
+    return [sys.executable, "-m", "sim.cli", *map(str, args)]
+
+
+def _complete(root: Path) -> dict[str, tuple[int, int]]:
+    """Complete runs -> (inode, mtime_ns) of their completion marker."""
+    out = {}
+    for d in (root / "runs").iterdir() if (root / "runs").is_dir() else ():
+        if R.is_complete(root, d.name):
+            st = (d / R.OUTCOMES_FILE).stat()
+            out[d.name] = (st.st_ino, st.st_mtime_ns)
+    return out
+
+
+def _interrupt(cmd: list[str], root: Path, sig: int, at_least: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Start ``cmd``, wait until ``at_least`` runs are complete under ``root``, send ``sig``; return its result."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        while len(_complete(root)) < at_least:
+            assert proc.poll() is None, f"sweep ended before it could be interrupted: {proc.communicate()}"
+            assert time.monotonic() - t0 < timeout, "no run completed in time"
+            time.sleep(0.1)
+        os.kill(proc.pid, sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        assert _group_gone(proc.pid), "processes of the interrupted sweep were left running"
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _group_gone(pgid: int, timeout: float = 20) -> bool:
+    """Wait for every process of the group to end; kill any left after ``timeout`` (and say so)."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    os.killpg(pgid, signal.SIGKILL)
+    return False
+
+
+def _executing(dask_worker) -> int:
+    return len(dask_worker.state.executing)
+
+
+def _idle(client, timeout: float = 30) -> None:
+    """Wait until no worker executes anything: runs of a killed client finish (and write) on their own."""
+    t0 = time.monotonic()
+    while any(client.run(_executing).values()) and time.monotonic() - t0 < timeout:
+        time.sleep(0.2)
+
+
+def test_cli_interrupted_then_resume_runs_only_missing(tmp_path, client):
+    scen, root = _slow_scenario(tmp_path), tmp_path / "out"
+    total = len(E.plan(load_scenario(scen), sweep=True))
+    # 1. Ctrl-C on a local Dask cluster: exit 130, the manifest says which runs completed
+    first = _interrupt(_relsim("sweep", scen, "--workers", 2, "--out", root), root, signal.SIGINT)
+    assert first.returncode == 130, first.stderr
+    assert "dashboard: http" in first.stderr and "--resume" in first.stderr
+    manifest = R.read_manifest(root)
+    done1 = _complete(root)
+    assert manifest["status"] == "interrupted" and 2 <= len(done1) < total
+    assert {r["hash"] for r in manifest["runs"] if r["status"] == "done"} == set(done1)
+    # 2. resumed on a running cluster (--scheduler), then SIGKILLed: only missing runs ran
+    second = _interrupt(_relsim("sweep", scen, "--scheduler", client.scheduler.address, "--out", root, "--resume"),
+                        root, signal.SIGKILL, at_least=len(done1) + 2)
+    assert second.returncode == -signal.SIGKILL
+    _idle(client)
+    done2 = _complete(root)
+    assert all(done2[h] == v for h, v in done1.items()), "a complete run was run again"
+    recorded = {r["hash"] for r in R.read_manifest(root)["runs"] if r["status"] in ("done", "resumed")}
+    assert set(done1) <= recorded <= set(done2)  # (the manifest is rewritten at most every 2 s)
+    # 3. resume again: runs only what is missing, and the sweep completes
+    third = subprocess.run(_relsim("sweep", scen, "--scheduler", client.scheduler.address, "--out", root, "--resume"),
+                           capture_output=True, text=True, cwd=ROOT, timeout=240)
+    assert third.returncode == 0, third.stderr
+    assert f"{total} runs ({len(done2)} already complete)" in third.stdout
+    done3 = _complete(root)
+    assert len(done3) == total and all(done3[h] == v for h, v in done2.items())
+    manifest = R.read_manifest(root)
+    assert manifest["status"] == "complete"
+    assert sum(r["status"] == "resumed" for r in manifest["runs"]) == len(done2)
+    assert sum(r["status"] == "done" for r in manifest["runs"]) == total - len(done2)
+    assert not list(root.rglob("*.tmp"))
+
+
+def test_cli_failing_runs_listed_exit_nonzero(tmp_path, client, explode_policy):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    scen = _scenario(tmp_path, policy=["uniform", explode_policy])
+    root = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(scen), "--scheduler", client.scheduler.address, "--out", str(root)])
+    assert res.exit_code == 1, res.output
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    specs = {s.hash: s for s in E.plan(load_scenario(scen), sweep=True)}
+    bad = [s for s in specs.values() if s.policy == explode_policy]
+    assert "4 run(s) failed" in err
+    summary_lines = err.split("4 run(s) failed")[1].splitlines()
+    for s in bad:  # each failed run listed at the end: its hash, policy, point, replication, seed and the error
+        line = next(l for l in summary_lines if s.hash in l)
+        assert f"seed={s.seed}" in line and f"replication={s.replication}" in line and "choice.beta" in line
+        assert "RuntimeError: explode_test policy raised on purpose" in line
+    manifest = R.read_manifest(root)
+    assert manifest["status"] == "incomplete"
+    failed = [r for r in manifest["runs"] if r["status"] == "failed"]
+    assert sorted(r["hash"] for r in failed) == sorted(s.hash for s in bad)
+    assert all("explode_test" in r["error"] for r in failed)
+    import pandas as pd
+
+    summary = pd.read_csv(root / "summary.csv")
+    assert sorted(summary["run"]) == sorted(h for h, s in specs.items() if s.policy == "uniform")
