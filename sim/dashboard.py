@@ -5,11 +5,13 @@ With a scenario FILE (environment variable ``RELSIM_DASHBOARD_SCENARIO`` when
 started by ``solara run``) the market starts from that scenario's parameters;
 the sliders then start at the scenario's values.
 
-Charts: stage counts over time, mean trust and commitment, dissolutions by
-cause; a network of exporters (inner ring) and buyers (outer ring) whose edges
-are the live trading relationships coloured by stage. Node positions are
-computed once per market, from the agents' shared-values vectors (so a short
-edge joins partners whose values are close); each step only redraws edges.
+Charts (ECharts, drawn in the browser from one JSON option per chart and step):
+stage counts over time, mean trust and commitment, dissolutions by cause; a
+network of exporters (inner ring) and buyers (outer ring) whose edges are the
+live trading relationships coloured by stage. Node positions are computed once
+per market, from the agents' shared-values vectors (a radial edge joins
+partners whose values are close); each step only redraws the edges. The chart
+builders (``*_chart``) are pure functions of the model.
 
 The engine never imports this module.
 """

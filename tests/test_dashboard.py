@@ -176,3 +176,52 @@ def test_the_engine_does_not_import_the_dashboard():
             "bad = [m for m in ('sim.dashboard', 'solara') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# ---- relsim dashboard ------------------------------------------------------------------
+def _relsim(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, **kw)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["dashboard", "no_such_file.yaml"], "no_such_file.yaml"),
+    (["dashboard", "--port", "70000"], "--port=70000"),
+])
+def test_relsim_dashboard_rejects_bad_input_in_one_line(args, needle):
+    r = _relsim(*args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("error:")
+    assert "relsim dashboard: http" not in r.stdout  # no server was started
+
+
+def test_relsim_dashboard_serves_a_scenario_on_localhost(tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = open(tmp_path / "out.txt", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "dashboard", "scenarios/classroom.yaml", "--port",
+                             str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, (tmp_path / "out.txt").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "no answer within 120 s"
+                time.sleep(0.5)
+        first = (tmp_path / "out.txt").read_text().splitlines()[0]
+        assert first.startswith(f"relsim dashboard: http://127.0.0.1:{port}/")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
