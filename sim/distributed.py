@@ -204,19 +204,27 @@ def run_tasks(
 
 
 class SweepProgress:
-    """A progress bar for a sweep: runs done/total, failures, elapsed time and ETA (rich).
+    """Progress of a sweep: runs done/total, failed runs, elapsed time and ETA.
 
-    ``advance(ok)`` after each run; use as a context manager. With ``enabled=False``
-    (or output that is not a terminal) it prints nothing but the final counts.
+    On a terminal it is a rich progress bar; otherwise (a log file, a batch job)
+    it prints one plain line every ``every`` seconds and one at the end;
+    ``enabled=False`` prints nothing. ``already`` runs (found complete on
+    --resume) count as done but not towards the speed behind the ETA.
+    ``advance(ok)`` after each run; use as a context manager.
     """
 
-    def __init__(self, total: int, description: str = "sweep", console=None, enabled: bool | None = None):
+    def __init__(self, total: int, description: str = "sweep", console=None, enabled: bool | None = None,
+                 already: int = 0, every: float = 30.0):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.console = console or Console(stderr=True)
-        self.total, self.done, self.failed = total, 0, 0
-        self.enabled = self.console.is_terminal if enabled is None else enabled
+        self.description = description
+        self.total, self.already, self.done, self.failed = total, already, already, 0
+        self.bar = self.console.is_terminal if enabled is None else enabled
+        self.plain = enabled is None and not self.bar
+        self.every, self.t0 = every, time.monotonic()
+        self._last_line = self.t0
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -226,9 +234,9 @@ class SweepProgress:
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=self.console,
-            disable=not self.enabled,
+            disable=not self.bar,
         )
-        self._task = self._progress.add_task(description, total=total, failed=0)
+        self._task = self._progress.add_task(description, total=total, completed=already, failed=0)
 
     def __enter__(self) -> "SweepProgress":
         self._progress.__enter__()
@@ -236,14 +244,30 @@ class SweepProgress:
 
     def __exit__(self, *exc) -> None:
         self._progress.__exit__(*exc)
+        if self.plain:
+            self.log(self.line())
+
+    def eta(self) -> float | None:
+        """Seconds left at the speed of this session's runs (None before the first)."""
+        ran, elapsed = self.done - self.already, time.monotonic() - self.t0
+        return (self.total - self.done) * elapsed / ran if ran > 0 else None
+
+    def line(self) -> str:
+        eta = self.eta()
+        fmt = lambda sec: time.strftime("%H:%M:%S", time.gmtime(sec))  # noqa: E731
+        return (f"{self.description}: {self.done}/{self.total} runs, {self.failed} failed, "
+                f"{fmt(time.monotonic() - self.t0)} elapsed, ETA {'?' if eta is None else fmt(eta)}")
 
     def advance(self, ok: bool = True) -> None:
         self.done += 1
         self.failed += not ok
         self._progress.update(self._task, advance=1, failed=self.failed)
+        if self.plain and time.monotonic() - self._last_line >= self.every and self.done < self.total:
+            self._last_line = time.monotonic()
+            self.log(self.line())
 
     def log(self, message: str) -> None:
-        """Print a line above the bar (e.g. a failed run)."""
+        """Print a line (above the bar, if there is one), e.g. a failed run."""
         self._progress.console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -309,9 +333,7 @@ class DaskEngine:
             journal.marks[h] = (state, None)
         journal.flush()
         done0 = sum(1 for v in status.values() if v in ("done", "resumed"))
-        bar = SweepProgress(total, description=f"sweep {root.name}", enabled=self.show_progress)
-        for _ in range(done0):
-            bar.advance(True)
+        bar = SweepProgress(total, description=f"sweep {root.name}", enabled=self.show_progress, already=done0)
 
         def on_done(spec, result) -> None:
             status[spec.hash] = "done"

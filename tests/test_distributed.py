@@ -384,3 +384,22 @@ def test_cli_failing_runs_listed_exit_nonzero(tmp_path, client, explode_policy):
 
     summary = pd.read_csv(root / "summary.csv")
     assert sorted(summary["run"]) == sorted(h for h, s in specs.items() if s.policy == "uniform")
+
+
+# ---- 5. feedback -------------------------------------------------------------------------------------
+def test_progress_counts_failures_and_eta_ignores_resumed_runs():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from sim.distributed import SweepProgress
+
+    out = StringIO()
+    bar = SweepProgress(10, "sweep t", console=Console(file=out, force_terminal=False), already=5, every=0)
+    with bar:
+        bar.t0 -= 10.0  # this session has run for 10 s ...
+        bar.advance(True)
+        bar.advance(False)  # ... and finished 2 runs (1 failed): 3 left at 5 s each
+        assert bar.eta() == pytest.approx(15.0, abs=0.5)
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("sweep t: 7/10 runs, 1 failed, 00:00:1") and lines[-1].endswith("ETA 00:00:15")
