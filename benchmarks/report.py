@@ -1,4 +1,4 @@
-"""Markdown tables of a benchmark result: ``python -m benchmarks.report [bench.json]``.
+"""Markdown tables and the scaling plot of a benchmark result: ``python -m benchmarks.report [bench.json]``.
 
 docs/performance.md quotes these tables; re-run this after ``python -m benchmarks``.
 """
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .phases import PHASES
-from .run import OUT
+from .run import OUT, plot
 
 
 def tables(r: dict) -> str:
@@ -61,4 +61,6 @@ def tables(r: dict) -> str:
 
 if __name__ == "__main__":
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT / "bench.json"
-    print(tables(json.loads(path.read_text())))
+    results = json.loads(path.read_text())
+    plot(results, path.parent / "scaling.png")  # the figure is redrawn from the JSON alone
+    print(tables(results))

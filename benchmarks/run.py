@@ -281,6 +281,7 @@ def plot(results: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4.2))
     ax.loglog(n, s, "o-", label=f"engine (fitted exponent {results['fitted_exponent']:.2f})")
     ax.loglog(n, n / 1e7, "--", color="grey", label="target: 10$^7$ relationship-ticks/s")
+    ax.loglog(n, s[-1] * n / n[-1], ":", color="C0", alpha=0.6, label="linear through the largest size")
     sp = results.get("speedup")
     if sp:
         ax.loglog([sp["live_mean"]], [sp["plain_mesa_seconds_per_tick"]], "s", color="C3",
@@ -301,7 +302,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="live relationships to measure, comma-separated")
     ap.add_argument("--ticks", type=int, default=100, help="timed ticks per size (after %d warm-up ticks)" % WARMUP)
     ap.add_argument("--repeats", type=int, default=3, help="runs per size below 10^6 (the first traces memory); the fastest counts")
-    ap.add_argument("--repeats-largest", type=int, default=1, help="runs per size of 10^6 and more")
+    ap.add_argument("--repeats-largest", type=int, default=2, help="runs per size of 10^6 and more (the first traces memory)")
     ap.add_argument("--speedup-size", type=float, default=1e4, help="live relationships of the plain-Mesa comparison")
     ap.add_argument("--speedup-ticks", type=int, default=30)
     ap.add_argument("--quick", action="store_true", help="sizes up to 1e5, 30 ticks, one repeat (a smoke run)")
