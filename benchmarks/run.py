@@ -44,8 +44,12 @@ OUT = HERE / "results"
 WARMUP = 20
 LIVE_PER_BUYER = 1.6
 BUYERS_PER_EXPORTER = 100
-#: the construction target's market: 2,000 exporters x 200,000 buyers x 5 initial relationships = 10^6
-CONSTRUCTION = dict(n_exporters=2000, n_buyers=200_000, initial_relationships=5.0)
+
+
+def construction_market(relationships: int = 1_000_000) -> dict:
+    """The construction target's market: for 10^6, 2,000 exporters x 200,000 buyers x 5 initial relationships."""
+    buyers = max(relationships // 5, 100)
+    return dict(n_exporters=max(buyers // 100, 5), n_buyers=buyers, initial_relationships=5.0)
 
 
 def market(n_live: int, **extra) -> dict:
@@ -254,11 +258,11 @@ def speedup(n_live: int, ticks: int, seed: int = 1) -> dict:
     return out
 
 
-def snapshot_cost(n_live: int, ticks: int, every: int = 10, seed: int = 1) -> dict:
+def snapshot_cost(n_live: int, ticks: int, every: int = 10, seed: int = 1, repeats: int = 2) -> dict:
     """Seconds per tick with and without per-relationship snapshots every ``every`` ticks."""
     out = {"snapshot_every": every, "n_live": n_live}
     for label, se in (("without", 0), ("with", every)):
-        best = min(timed_run(market(n_live, snapshot_every=se), ticks, seed)["seconds_per_tick"] for _ in range(2))
+        best = min(timed_run(market(n_live, snapshot_every=se), ticks, seed)["seconds_per_tick"] for _ in range(repeats))
         out[f"seconds_per_tick_{label}"] = best
     out["overhead"] = out["seconds_per_tick_with"] / out["seconds_per_tick_without"] - 1.0
     return out
@@ -305,11 +309,13 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats-largest", type=int, default=2, help="runs per size of 10^6 and more (the first traces memory)")
     ap.add_argument("--speedup-size", type=float, default=1e4, help="live relationships of the plain-Mesa comparison")
     ap.add_argument("--speedup-ticks", type=int, default=30)
+    ap.add_argument("--construction", type=float, default=1e6,
+                    help="initial relationships of the construction market (5 per buyer, 100 buyers per exporter)")
     ap.add_argument("--quick", action="store_true", help="sizes up to 1e5, 30 ticks, one repeat (a smoke run)")
     ap.add_argument("--out", type=Path, default=OUT, help="folder for bench.json and scaling.png")
     a = ap.parse_args(argv)
     if a.quick:
-        a.sizes, a.ticks, a.repeats, a.speedup_ticks = "1e3,1e4,1e5", 30, 1, 10
+        a.sizes, a.ticks, a.repeats, a.speedup_ticks, a.construction = "1e3,1e4,1e5", 30, 1, 10, 1e5
     sizes = [int(float(x)) for x in a.sizes.split(",")]
     a.out.mkdir(parents=True, exist_ok=True)
 
@@ -335,17 +341,18 @@ def main(argv=None) -> dict:
     print(f"fitted exponent of time per tick on live relationships: {results['fitted_exponent']:.3f}", flush=True)
 
     largest = scaling[-1]
-    results["construction"] = construction_breakdown(CONSTRUCTION)
+    results["construction"] = construction_breakdown(construction_market(int(a.construction)))
     print("construction:", {k: round(v, 3) for k, v in results["construction"].items()}, flush=True)
 
     profile_model = sim.MarketModel(rng=1, **largest["params"])
     profile_model.run_for(WARMUP)
-    results["phases"] = {"live": largest["live_mean"], "ticks": 10,
-                         "seconds_per_tick": profile_ticks(profile_model, 10)}
+    n_prof = min(10, a.ticks)
+    results["phases"] = {"live": largest["live_mean"], "ticks": n_prof,
+                         "seconds_per_tick": profile_ticks(profile_model, n_prof)}
     del profile_model
     print("phases (ms/tick):", {k: round(v * 1e3, 2) for k, v in results["phases"]["seconds_per_tick"].items()}, flush=True)
 
-    results["snapshots"] = snapshot_cost(min(sizes[-1], 100_000), min(a.ticks, 50))
+    results["snapshots"] = snapshot_cost(min(sizes[-1], 100_000), min(a.ticks, 50), repeats=min(a.repeats, 2))
     print("snapshots:", results["snapshots"], flush=True)
 
     results["speedup"] = speedup(int(a.speedup_size), a.speedup_ticks)

@@ -133,3 +133,29 @@ def test_snapshots_only_every_interval():
     last = snaps[snaps["tick"] == 30]
     assert len(last) == m.timeseries["n_live"].iloc[-1]
     assert _run(ticks=30).snapshots.empty
+
+
+def test_benchmark_harness_writes_every_figure(tmp_path):
+    """``python -m benchmarks`` on tiny sizes: the JSON holds every figure, consistent with itself."""
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.run import main
+
+    main(["--sizes", "300,1200", "--ticks", "3", "--repeats", "1", "--repeats-largest", "1",
+          "--speedup-size", "300", "--speedup-ticks", "3", "--construction", "5000", "--out", str(tmp_path)])
+    r = json.loads((tmp_path / "bench.json").read_text())
+    assert (tmp_path / "scaling.png").stat().st_size > 10_000
+    assert {"date", "cpu", "cores", "OPENBLAS_CORETYPE"} <= set(r["machine"])
+    for s in r["scaling"]:
+        assert s["live_min"] <= s["live_mean"] <= s["live_max"]
+        assert s["relationship_ticks_per_s"] == pytest.approx(s["live_mean"] * 3 / s["seconds_total"])
+        assert s["bytes_per_live_relationship"] > 100
+        assert s["memory"]["events"] > 0 and s["memory"]["event_log_bytes"] > 0
+    assert np.isfinite(r["fitted_exponent"])
+    assert 3000 < r["construction"]["relationships"] <= 5000  # duplicate draws of a pair are dropped
+    phases = r["phases"]["seconds_per_tick"]
+    assert sum(v for k, v in phases.items() if k != "total") == pytest.approx(phases["total"])
+    assert r["speedup"]["same_trajectory"] and r["speedup"]["speedup"] > 1
