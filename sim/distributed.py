@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import logging
 import time
 import traceback
@@ -169,36 +168,35 @@ def run_tasks(
         in_flight[k] = task
         return client.submit(work, task, key=f"relsim-run-{k}", pure=False, retries=retries)
 
-    first = [submit(t) for t in itertools.islice(it, window)]
-    pending = as_completed(first, with_results=False)
+    def fail(k: str, task, exc: BaseException, tb: str) -> None:
+        failure = Failure(k, info(task), describe_error(exc), tb)
+        out.failed.append(failure)
+        if on_fail:
+            on_fail(failure)
+
+    def refill(pending) -> None:
+        for task in it:
+            if key(task) not in in_flight:  # the same run twice in flight would be one Dask task
+                pending.add(submit(task))
+                return
+
+    pending = as_completed([], with_results=False)
+    for _ in range(window):
+        refill(pending)
     for fut in pending:
         k = fut.key.removeprefix("relsim-run-")
         task = in_flight.pop(k)
-        if fut.status == "finished":
-            try:
-                result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - lost between finish and fetch
-                result, exc_ = None, exc
-                failure = Failure(k, info(task), describe_error(exc_), traceback.format_exc())
-                out.failed.append(failure)
-                if on_fail:
-                    on_fail(failure)
-            else:
-                out.done.append(k)
-                if on_done:
-                    on_done(task, result)
+        try:
+            result = fut.result()  # raises the run's exception, KilledWorker or CancelledError
+        except Exception as exc:  # noqa: BLE001 - every failure is reported, the sweep goes on
+            fail(k, task, exc, "".join(traceback.format_exception(exc)))
         else:
-            exc = fut.exception()
-            tb = "".join(traceback.format_tb(fut.traceback())) if fut.traceback() else ""
-            failure = Failure(k, info(task), describe_error(exc), tb)
-            out.failed.append(failure)
-            if on_fail:
-                on_fail(failure)
+            out.done.append(k)
+            if on_done:
+                on_done(task, result)
         fut.release()
         del fut
-        nxt = next(it, None)
-        if nxt is not None:
-            pending.add(submit(nxt))
+        refill(pending)
     out.seconds = time.perf_counter() - t0
     return out
 

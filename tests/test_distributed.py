@@ -11,7 +11,6 @@ subprocesses, as a user's ``relsim sweep --workers 2`` does.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
@@ -26,7 +25,7 @@ import pytest
 import sim
 from sim import experiments as E
 from sim import results as R
-from sim.distributed import DaskEngine, dask_client
+from sim.distributed import DaskEngine
 from sim.policies import POLICIES, Policy, register_policy
 from sim.scenarios import load_scenario
 
@@ -225,7 +224,7 @@ def test_run_once_is_deterministic_and_picklable():
 def test_ema_workbench_replicator_model():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench import RealParameter, ReplicatorModel, ScalarOutcome, SequentialEvaluator, perform_experiments
+        from ema_workbench import RealParameter, ReplicatorModel, ScalarOutcome, SequentialEvaluator
 
     model = ReplicatorModel("relsim", function=relsim_model)
     model.replications = [{"seed": s} for s in (1, 2)]
