@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics
+from . import dynamics, kernels
 from .grouped import group_sum
 from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPLORATION
 from .parameters import CAUSES
@@ -51,8 +51,11 @@ def meet(model, t: int) -> None:
     e = np.repeat(active, k)
     parts.append((e, draw_prospects(model, e.size, rng), "media"))
     # buyer matching: buyers short of suppliers are introduced to a random exporter
-    live = L.stage != DISSOLVED
-    known = group_sum(L.buyer[live], None, model.buyers.n)
+    if kernels.ENABLED:
+        known = kernels._live_by_buyer(L.stage, L.buyer, model.buyers.n)
+    else:
+        live = L.stage != DISSOLVED
+        known = group_sum(L.buyer[live], None, model.buyers.n)
     short = known < model.buyers.wanted
     b = np.flatnonzero(short & (rng.random(model.buyers.n) < p["matching_rate"]))
     parts.append((active[rng.integers(active.size, size=b.size)], b, "matching"))

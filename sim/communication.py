@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics
+from . import dynamics, kernels
 from .grouped import group_sum
 from .ledger import AWARENESS, DISSOLVED
 from .policies import PolicyView
@@ -18,6 +18,8 @@ from .policies import PolicyView
 
 def talk(model, t: int) -> None:
     """Set ``communication`` of every live relationship for this tick and book the contact spend."""
+    if kernels.ENABLED:
+        return kernels.talk(model, t)
     p, L, ex = model.p, model.ledger, model.exporters
     E = ex.n
     L.communication[:] = 0.0

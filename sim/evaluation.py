@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics
+from . import dynamics, kernels
 from .ledger import COMMITMENT
 
 
 def judge(model, t: int) -> None:
     """Update satisfaction, perceived satisfaction, trust, commitment and J of trading rows."""
+    if kernels.ENABLED:
+        return kernels.judge(model, t)
     p, L, by, now, policy = model.p, model.ledger, model.buyers, model.now, model.policy
     tr = now.rows
     b = L.buyer[tr]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics
+from . import dynamics, kernels
 from .awareness import start_trading
 from .grouped import group_second_max, group_sum
 from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPANSION, EXPLORATION
@@ -23,6 +23,8 @@ from .parameters import CAUSES
 
 def try_out(model, t: int) -> None:
     """Aware buyers short of suppliers place trial orders (awareness -> exploration)."""
+    if kernels.ENABLED:
+        return kernels.try_out(model, t)
     p, L, by, ex = model.p, model.ledger, model.buyers, model.exporters
     aw = np.flatnonzero((L.stage == AWARENESS) & ex.active[L.exporter])
     u = model.streams["trial"].random(aw.size)
@@ -64,22 +66,26 @@ def advance(model, t: int) -> None:
         lose_key_accounts(model, t)
 
     # stage moves of trading rows (their draws come first, fixed in size)
-    tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+    tr = kernels._trading_rows(L.stage) if kernels.ENABLED else np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
     u_review = model.streams["lifecycle"].random(tr.size)
-    stage, trust, commit = L.stage[tr], L.trust[tr], L.commitment[tr]
-    up1 = (stage == EXPLORATION) & (trust >= p["expansion_trust"]) & (L.n_orders[tr] >= p["min_trials"])
-    up2 = (stage == EXPANSION) & (commit >= p["commitment_threshold"]) & (trust >= p["expansion_trust"])
-    down = (stage == COMMITMENT) & (commit < p["commitment_threshold"] - p["hysteresis"])
+    if kernels.ENABLED:  # the same rules in one compiled pass
+        up1, up2, down, cause = kernels.stage_moves(model, tr, u_review)
+    else:
+        stage, trust, commit = L.stage[tr], L.trust[tr], L.commitment[tr]
+        up1 = (stage == EXPLORATION) & (trust >= p["expansion_trust"]) & (L.n_orders[tr] >= p["min_trials"])
+        up2 = (stage == EXPANSION) & (commit >= p["commitment_threshold"]) & (trust >= p["expansion_trust"])
+        down = (stage == COMMITMENT) & (commit < p["commitment_threshold"] - p["hysteresis"])
+        if p["dissolution"]:
+            breakdown = trust < p["breakdown_trust"]
+            unhappy = L.low_sat[tr] >= p["patience"]
+            better = _better_alternative(model, tr, u_review)
+            cause = np.select(
+                [breakdown, unhappy, better],
+                [CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"), CAUSES.index("better_alternative")],
+                0,
+            )
 
     if p["dissolution"]:
-        breakdown = trust < p["breakdown_trust"]
-        unhappy = L.low_sat[tr] >= p["patience"]
-        better = _better_alternative(model, tr, u_review)
-        cause = np.select(
-            [breakdown, unhappy, better],
-            [CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"), CAUSES.index("better_alternative")],
-            0,
-        )
         ends = cause > 0
         for code in np.unique(cause[ends]):
             dissolve(model, tr[cause == code], CAUSES[code], t)
@@ -90,7 +96,10 @@ def advance(model, t: int) -> None:
     move(model, tr[down], EXPANSION, "commitment_decay", t)
 
     if p["dissolution"]:
-        lapsed = np.flatnonzero((L.stage == AWARENESS) & (t - L.since >= p["awareness_lapse"]))
+        if kernels.ENABLED:
+            lapsed = kernels._lapsed(L.stage, L.since, t, int(p["awareness_lapse"]))
+        else:
+            lapsed = np.flatnonzero((L.stage == AWARENESS) & (t - L.since >= p["awareness_lapse"]))
         dissolve(model, lapsed, "lapsed", t)
 
 

@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import awareness, communication, evaluation, lifecycle, trade
+from . import awareness, communication, evaluation, kernels, lifecycle, trade
 from .agents import Buyer, Exporter
 from .ledger import Ledger
 from .parameters import STAGES, docstring_table, signature, validate, CAUSES
@@ -113,7 +113,7 @@ class MarketModel(mesa.Model):
         n_before = self.recorder.event_count()
         lifecycle.try_out(self, t)
         now.trials = self.recorder.event_count() - n_before
-        now.rows = np.flatnonzero((L.stage > 0) & (L.stage < 4))
+        now.rows = kernels._trading_rows(L.stage) if kernels.ENABLED else np.flatnonzero((L.stage > 0) & (L.stage < 4))
         trade.place_orders(self, t)
         trade.fulfil(self, t)
         trade.invest(self)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import kernels
 from .grouped import group_sum
 from .ledger import AWARENESS, COMMITMENT, DISSOLVED
 from .parameters import CAUSES, STAGES
@@ -113,8 +114,12 @@ class Recorder:
     def record(self, model, t: int) -> None:
         """Append this tick's row of aggregates."""
         L, now, by = self._ledger, model.now, model.buyers
-        counts = np.bincount(L.stage, minlength=5)
-        tr = now.rows_after = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+        if kernels.ENABLED:
+            counts, tr = kernels._stage_counts(L.stage), kernels._trading_rows(L.stage)
+        else:
+            counts = np.bincount(L.stage, minlength=5)
+            tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+        now.rows_after = tr
         n_tr = tr.size
         mean = (lambda x: float(x.mean())) if n_tr else (lambda x: float("nan"))
         ordered_total = float(now.orders_e.sum())
@@ -180,8 +185,11 @@ def loyalty(model) -> float:
         return float("nan")
     b = L.buyer[tr]
     x = L.preference[tr].astype(np.float64) if model.p["choice_rule"] == "reinforcement" else now.order
-    s1 = group_sum(b, x, B)
-    s2 = group_sum(b, x * x, B)
+    if kernels.ENABLED:
+        s1, s2 = kernels._loyalty_sums(tr, L.buyer, x, B)
+    else:
+        s1 = group_sum(b, x, B)
+        s2 = group_sum(b, x * x, B)
     ok = s1 > 0
     return float((s2[ok] / s1[ok] ** 2).mean()) if ok.any() else float("nan")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics
+from . import dynamics, kernels
 from .grouped import group_gumbel_choice, group_softmax, group_sum
 from .ledger import COMMITMENT, EXPANSION
 
@@ -33,6 +33,9 @@ def draw_demand(model, t: int) -> np.ndarray:
 def place_orders(model, t: int) -> None:
     """Set ``order`` on every trading row (``model.now.rows``) by the choice rule."""
     p, L, now = model.p, model.ledger, model.now
+    if p["choice_rule"] == "logit" and kernels.ENABLED:
+        now.order = kernels.place_orders_logit(model, t)  # the same equations in one compiled pass
+        return
     tr = now.rows
     b, e = L.buyer[tr], L.exporter[tr]
     B = model.buyers.n
@@ -55,6 +58,8 @@ def place_orders(model, t: int) -> None:
 
 def fulfil(model, t: int) -> None:
     """Deliver from stock, draw opportunistic acts and their detection, book revenue and margin."""
+    if kernels.ENABLED:
+        return kernels.fulfil(model, t)
     p, L, ex, now = model.p, model.ledger, model.exporters, model.now
     tr, order = now.rows, now.order
     e, b = L.exporter[tr], L.buyer[tr]
@@ -113,15 +118,38 @@ def _hhi(group: np.ndarray, revenue: np.ndarray, n: int) -> np.ndarray:
 
 def plan(model, t: int) -> None:
     """Score last tick's forecasts, forecast next tick, set stock, and book inventory costs and profit."""
+    p, ex, now = model.p, model.exporters, model.now
+    # the numba kernel does exponential smoothing and information sharing in one pass (None otherwise)
+    forecast_e = kernels.plan_forecasts(model, t) if kernels.ENABLED else None
+    if forecast_e is None:
+        forecast_e = _forecast(model, t)
+
+    # base-stock inventory: unsold stock carries over (at a holding cost);
+    # production brings stock up to forecast plus safety stock, within capacity
+    left = np.maximum(ex.stock - now.delivered_e, 0.0)
+    holding = p["holding_cost"] * left
+    stockout = p["stockout_cost"] * (now.orders_e - now.delivered_e)
+    target = (1 + p["safety_stock"]) * forecast_e
+    ex.stock = np.where(ex.active, left + np.clip(target - left, 0.0, ex.capacity), 0.0)
+    profit = now.margin_e - holding - stockout - now.contact_spend
+    profit[~ex.active] = 0.0
+    ex.revenue_total += now.revenue_e
+    ex.profit_total += profit
+    ex.profit_smooth = 0.9 * ex.profit_smooth + 0.1 * profit
+    ex.neg_profit_ticks = np.where(ex.profit_smooth < 0, ex.neg_profit_ticks + 1, 0)
+    now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
+
+
+def _forecast(model, t: int) -> np.ndarray:
+    """Score last tick's forecasts and forecast next tick's orders of trading rows; per-exporter sum of forecasts."""
     p, L, ex, now = model.p, model.ledger, model.exporters, model.now
     tr, y = now.rows, now.order
     e, b = L.exporter[tr], L.buyer[tr]
     E = ex.n
 
+    method, alpha = p["forecast_method"], p["forecast_alpha"]
     now.forecast_abs_error = float(np.abs(L.forecast[tr] - y).sum())
     now.forecast_actual = float(y.sum())
-
-    method, alpha = p["forecast_method"], p["forecast_alpha"]
     if method == "moving_average":
         L.hist[tr, t % L.hist.shape[1]] = y
         f = L.hist[tr].mean(axis=1)
@@ -145,21 +173,7 @@ def plan(model, t: int) -> None:
         shared = share * model.expected_demand(t + 1)[b]
         f = np.where(L.stage[tr] == COMMITMENT, shared, f)
     L.forecast[tr] = f
-
-    # base-stock inventory: unsold stock carries over (at a holding cost);
-    # production brings stock up to forecast plus safety stock, within capacity
-    left = np.maximum(ex.stock - now.delivered_e, 0.0)
-    holding = p["holding_cost"] * left
-    stockout = p["stockout_cost"] * (now.orders_e - now.delivered_e)
-    target = (1 + p["safety_stock"]) * group_sum(e, f, E)
-    ex.stock = np.where(ex.active, left + np.clip(target - left, 0.0, ex.capacity), 0.0)
-    profit = now.margin_e - holding - stockout - now.contact_spend
-    profit[~ex.active] = 0.0
-    ex.revenue_total += now.revenue_e
-    ex.profit_total += profit
-    ex.profit_smooth = 0.9 * ex.profit_smooth + 0.1 * profit
-    ex.neg_profit_ticks = np.where(ex.profit_smooth < 0, ex.neg_profit_ticks + 1, 0)
-    now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
+    return group_sum(e, f, E)
 
 
 def launch_stock(model) -> None:
@@ -180,6 +194,8 @@ def launch_stock(model) -> None:
 
 def invest(model) -> None:
     """Relationship-specific investment and switching costs of trading rows (after fulfilment)."""
+    if kernels.ENABLED:
+        return kernels.invest(model)
     p, L, by, now = model.p, model.ledger, model.buyers, model.now
     tr = now.rows
     b = L.buyer[tr]

@@ -1,0 +1,646 @@
+"""Optional numba kernels for the hot per-row loops of a tick (the ``fast`` extra).
+
+The numpy phases in ``sim/trade.py``, ``sim/evaluation.py``, ``sim/communication.py``,
+``sim/lifecycle.py``, ``sim/awareness.py`` and ``sim/records.py`` are the reference.
+When ``ENABLED`` is true each of them hands its per-row work to the phase of the
+same name here, which does it in one compiled loop over the ledger's rows
+instead of a dozen numpy passes. Results are **identical**, bit for bit
+(``tests/test_kernels.py``): every equation is restated here in the operation
+order and with the dtypes numpy uses under NEP 50 promotion rules, which is
+what the comments like ``f32`` and ``f64`` track:
+
+* a Python float times a float32 array is computed in float32
+  (``f32(x) * a``); a float32 array with a float64 array in float64;
+* comparisons of float32 columns with a Python threshold compare in float32;
+* ``np.exp`` stays in numpy (numba's ``exp`` differs from numpy's SIMD one
+  in the last bit for a few percent of inputs): kernels return the exponent,
+  numpy exponentiates, the next kernel goes on;
+* sums that numpy does pairwise (``arr.sum()``, ``mean``) stay in numpy;
+  grouped sums (``np.bincount``) add in row order, as the loops here do.
+
+Each kernel names the ``sim.dynamics`` function (or phase) it mirrors; when an
+equation changes there, change it here too: the identity test fails otherwise.
+
+Which path runs is an implementation switch, not a model parameter:
+``RELSIM_ENGINE=numpy`` or ``numba`` in the environment (default: numba when
+it can be imported), or set ``sim.kernels.ENABLED`` at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+import numpy as np
+
+from . import dynamics
+from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPANSION, EXPLORATION
+
+try:  # numba is optional (pip install relsim[fast])
+    import numba
+
+    _njit = numba.njit(cache=True, nogil=True)
+    AVAILABLE = True
+except ImportError:  # pragma: no cover - exercised where numba is missing
+    numba = None
+    AVAILABLE = False
+
+    def _njit(fn):
+        return fn
+
+
+def _choose() -> bool:
+    want = os.environ.get("RELSIM_ENGINE", "").strip().lower()
+    if want in ("", "auto"):
+        return AVAILABLE
+    if want == "numpy":
+        return False
+    if want == "numba":
+        if not AVAILABLE:
+            warnings.warn("RELSIM_ENGINE=numba but numba is not installed; using the numpy engine", stacklevel=2)
+        return AVAILABLE
+    raise ValueError(f"RELSIM_ENGINE={want!r} is not allowed: expected numpy, numba or auto")
+
+
+#: True when the phases use the compiled kernels (read at every call).
+ENABLED: bool = _choose()
+
+F32 = np.float32
+
+
+def engine() -> str:
+    """Name of the path the phases take now: ``'numba'`` or ``'numpy'``."""
+    return "numba" if ENABLED else "numpy"
+
+
+# ---------------------------------------------------------------------------------------------
+# order: logit split of demand (trade.place_orders, dynamics.attractiveness, grouped.group_softmax)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _logit_exponent(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, beta, n_buyers):
+    """x - max_g(x) per row, with x = beta * attractiveness (dynamics.attractiveness)."""
+    n = tr.size
+    x = np.empty(n)
+    m = np.full(n_buyers, -np.inf)
+    for k in range(n):
+        i = tr[k]
+        b, e = buyer[i], exporter[i]
+        # A = q - ps (p - 1) + T + C, all in float64
+        a = quality[e] - np.float64(price_sens[b]) * (rel_price[e] - 1.0) + np.float64(trust[i]) + np.float64(commitment[i])
+        v = beta * a
+        x[k] = v
+        if v > m[b]:
+            m[b] = v
+    for k in range(n):
+        x[k] = x[k] - m[buyer[tr[k]]]
+    return x
+
+
+@_njit
+def _logit_orders(tr, buyer, ez, demand, order_col, n_buyers):
+    """order = demand_b * exp(z) / sum_g exp(z) (grouped.group_softmax); writes the float32 column."""
+    n = tr.size
+    s = np.zeros(n_buyers)
+    for k in range(n):
+        s[buyer[tr[k]]] += ez[k]
+    out = np.empty(n)
+    for k in range(n):
+        i = tr[k]
+        b = buyer[i]
+        o = demand[b] * (ez[k] / s[b])
+        out[k] = o
+        order_col[i] = F32(o)
+    return out
+
+
+def place_orders_logit(model, t: int) -> np.ndarray:
+    p, L, now = model.p, model.ledger, model.now
+    tr = now.rows
+    z = _logit_exponent(tr, L.buyer, L.exporter, model.exporters.quality, model.relative_price,
+                        model.buyers.price_sensitivity, L.trust, L.commitment, float(p["beta"]), model.buyers.n)
+    return _logit_orders(tr, L.buyer, np.exp(z), now.demand, L.order, model.buyers.n)
+
+
+# ---------------------------------------------------------------------------------------------
+# fulfil (trade.fulfil, dynamics.monitoring)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _fulfil(tr, exporter, buyer, order, stock, active, opportunism, quality, price, unit_cost,
+            monitoring, trust, comm, u_act, u_detect, excessive, thr, thr_den, strength, shading, fit_bonus,
+            profit, volume, revenue_col, margin_col, n_orders, n_exporters):
+    n = tr.size
+    E = n_exporters
+    orders_e = np.zeros(E)
+    for k in range(n):
+        orders_e[exporter[tr[k]]] += order[k]
+    fill_e = np.empty(E)
+    for j in range(E):
+        if not active[j]:
+            fill_e[j] = 0.0
+        elif orders_e[j] > 0:
+            fill_e[j] = min(1.0, stock[j] / max(orders_e[j], 1e-12))
+        else:
+            fill_e[j] = 1.0
+    ordered = np.empty(n, np.bool_)
+    delivered = np.empty(n)
+    opp = np.empty(n, np.bool_)
+    detected = np.empty(n, np.bool_)
+    value = np.empty(n)
+    payoff = np.empty(n)
+    delivered_e = np.zeros(E)
+    revenue_e = np.zeros(E)
+    margin_e = np.zeros(E)
+    rev2_e = np.zeros(E)
+    half_shading = 0.5 * shading
+    f_thr, f_den, f_strength, f_fit = F32(thr), F32(thr_den), F32(strength), F32(fit_bonus)
+    for k in range(n):
+        i = tr[k]
+        e, b = exporter[i], buyer[i]
+        fill = fill_e[e]
+        d = order[k] * fill
+        od = order[k] > 0
+        op = od and (u_act[k] < opportunism[e])
+        mon = monitoring[b]  # dynamics.monitoring, in float32
+        if excessive:
+            over = (trust[i] - f_thr) / f_den
+            over = min(max(over, F32(0.0)), F32(1.0))
+            mon = mon * (F32(1.0) - f_strength * over)
+        det = op and (u_detect[k] < mon)
+        opf = 1.0 if op else 0.0
+        kept = 1.0 - shading * opf
+        v = fill * quality[e] * kept + np.float64(f_fit * comm[i])
+        rev = d * price[e]
+        mar = d * (price[e] - unit_cost[e] * (1.0 - half_shading * opf))
+        volume[i] = F32(np.float64(volume[i]) + d)
+        revenue_col[i] = F32(np.float64(revenue_col[i]) + rev)
+        margin_col[i] = F32(np.float64(margin_col[i]) + mar)
+        if od:
+            n_orders[i] += 1
+        ordered[k], delivered[k], opp[k], detected[k], value[k] = od, d, op, det, v
+        payoff[k] = profit * fill * kept * (1.0 if od else 0.0)
+        delivered_e[e] += d
+        revenue_e[e] += rev
+        margin_e[e] += mar
+        rev2_e[e] += rev * rev
+    return ordered, delivered, opp, detected, value, payoff, orders_e, delivered_e, revenue_e, margin_e, rev2_e
+
+
+def fulfil(model, t: int) -> None:
+    p, L, ex, now = model.p, model.ledger, model.exporters, model.now
+    tr = now.rows
+    rng = model.streams["fulfilment"]
+    u_act, u_detect = rng.random(tr.size), rng.random(tr.size)
+    (ordered, delivered, opp, detected, value, payoff, orders_e, delivered_e, revenue_e, margin_e,
+     rev2_e) = _fulfil(tr, L.exporter, L.buyer, now.order, ex.stock, ex.active, ex.opportunism, ex.quality,
+                       ex.price, ex.unit_cost, model.buyers.monitoring, L.trust, L.communication, u_act, u_detect,
+                       bool(p["excessive_trust"]), float(p["excessive_trust_threshold"]),
+                       max(1.0 - p["excessive_trust_threshold"], 1e-9), float(p["excessive_trust_strength"]),
+                       float(p["shading"]), float(model.policy.fit_bonus), float(p["profit"]),
+                       L.volume, L.revenue, L.margin, L.n_orders, ex.n)
+    hhi = np.full(ex.n, np.nan)  # trade._hhi
+    np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
+    now.update(ordered=ordered, delivered=delivered, opportunistic=opp, detected=detected, value=value,
+               payoff=payoff, orders_e=orders_e, delivered_e=delivered_e, revenue_e=revenue_e,
+               margin_e=margin_e, revenue_hhi=hhi)
+
+
+# ---------------------------------------------------------------------------------------------
+# invest (trade.invest, dynamics.investment_update, dynamics.switching_cost)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _count_by(rows, group, n_groups):
+    """Rows per group (np.bincount of group[rows])."""
+    out = np.zeros(n_groups, np.int64)
+    for k in range(rows.size):
+        out[group[rows[k]]] += 1
+    return out
+
+
+@_njit
+def _invest(tr, buyer, stage, delivered, size, partnership, importance, count_b, exp_table,
+            rate, depreciation, strength, investment, switching):
+    f_keep = F32(1.0 - depreciation)
+    for k in range(tr.size):
+        i = tr[k]
+        b = buyer[i]
+        r = rate * (2.0 if partnership[b] else 1.0)
+        add = r * (delivered[k] / np.float64(size[b])) if stage[i] >= EXPANSION else 0.0
+        investment[i] = F32(np.float64(investment[i] * f_keep) + add)  # dynamics.investment_update
+        alt_exp = exp_table[count_b[b] - 1]  # np.exp(-0.5 * alternatives)
+        switching[i] = F32(strength * (np.float64(investment[i]) + np.float64(importance[b]) * alt_exp))
+
+
+def invest(model) -> None:
+    p, L, by, now = model.p, model.ledger, model.buyers, model.now
+    tr = now.rows
+    count_b = _count_by(tr, L.buyer, by.n)
+    # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
+    exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
+    _invest(tr, L.buyer, L.stage, now.delivered, by.size, by.partnership, by.importance, count_b, exp_table,
+            float(p["investment_rate"]), float(p["investment_depreciation"]), float(p["switching_cost_strength"]),
+            L.investment, L.switching_cost)
+
+
+# ---------------------------------------------------------------------------------------------
+# judge (evaluation.judge, dynamics.satisfaction_update, trust_update, commitment_update, preference_update)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _judge(tr, buyer, stage, value, ordered, order, detected, payoff, partnership,
+           outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared, comm,
+           tc_c, tk_c, ti_c, trust_c, commit_c, switching, preference,
+           s, a, dlevel, database, survey, alignment,
+           gain, loss, penalty, cdecay, igain, ceffect, sveffect,
+           cgain, cdecay2, bloss, gamma):
+    f_1s, f_1a = F32(1.0 - s), F32(1.0 - a)
+    f_tiny, f08 = F32(1e-12), F32(0.8)
+    f_align = F32(alignment)
+    f_cd = F32(1.0 - cdecay)
+    f_ce, f_sv_half = F32(ceffect), F32(0.5 * sveffect)
+    f_ig_sv = F32(igain * sveffect)
+    f_sv = F32(sveffect)
+    f_one, f_zero, f02 = F32(1.0), F32(0.0), F32(0.2)
+    f_cdecay = F32(cdecay2)
+    f_1g = F32(1.0 - gamma)
+    keep_detected = 1.0 - penalty
+    for k in range(tr.size):
+        i = tr[k]
+        # satisfaction_update: O and E in float64 where observed, else the stored float32
+        if ordered[k]:
+            o = np.float64(f_1s * outcome_c[i]) + s * value[k]
+            ex_ = np.float64(f_1a * expectation_c[i]) + a * value[k]
+        else:
+            o = np.float64(outcome_c[i])
+            ex_ = np.float64(expectation_c[i])
+        sat = o - ex_
+        outcome_c[i], expectation_c[i], satisfaction_c[i] = F32(o), F32(ex_), F32(sat)
+        low_sat[i] = low_sat[i] + np.int16(1) if sat < dlevel else np.int16(0)
+        # perceived satisfaction (evaluation.judge)
+        fc = forecast[i]
+        if fc > 0:
+            proxy = order[k] / np.float64(max(fc, f_tiny)) - 1.0
+        else:
+            proxy = 0.0
+        proxy = min(max(proxy, -1.0), 1.0) * 0.5
+        perc = np.float64(f08 * perceived_c[i]) + 0.2 * proxy
+        if database:
+            perc = 0.5 * perc + 0.5 * sat
+        if survey:
+            perc = sat
+        perceived_c[i] = F32(perc)
+        sv = shared[i]
+        if alignment != 0.0:
+            sv = sv + f_align * comm[i] * (f_one - sv)
+            shared[i] = sv
+        # trust_update
+        kn, idn = tk_c[i], ti_c[i]
+        tc = tc_c[i] * f_cd
+        up = np.float64(f_ce * comm[i] + f_sv_half * sv) + 2.0 * max(sat, 0.0)
+        down = 2.0 * max(-sat, 0.0)
+        tk = (np.float64(kn) + min(gain * up, 1.0) * np.float64(f_one - kn)) - min(loss * down, np.float64(kn))
+        if stage[i] == COMMITMENT:
+            ti = idn + min(f_ig_sv * sv, f_one) * (f_one - idn)
+        else:
+            ti = idn + f_zero
+        keep = keep_detected if detected[k] else 1.0
+        tc2 = min(max(np.float64(tc) * keep, 0.0), 1.0)
+        tk2 = min(max(tk * keep, 0.0), 1.0)
+        ti2 = min(max(np.float64(ti) * keep, 0.0), 1.0)
+        trust = 1.0 - (1.0 - tc2) * (1.0 - tk2) * (1.0 - ti2)  # combine_trust
+        tc_c[i], tk_c[i], ti_c[i], trust_c[i] = F32(tc2), F32(tk2), F32(ti2), F32(trust)
+        # commitment_update
+        c0 = commit_c[i]
+        sc = switching[i]
+        drive = (0.4 * trust + np.float64(f02 * min(f_one, f_sv * sv))) + 0.2 * min(max(o, 0.0), 1.0)
+        drive = drive + np.float64(f02 * sc / (f_one + sc))
+        ori = 1.0 if partnership[buyer[i]] else 0.5
+        c = (np.float64(c0) + cgain * ori * drive * np.float64(f_one - c0)) - np.float64(f_cdecay * c0)
+        if bloss > 0 and detected[k]:
+            c = c * (1.0 - bloss)
+        commit_c[i] = F32(min(max(c, 0.0), 1.0))
+        # preference_update
+        preference[i] = F32(np.float64(f_1g * preference[i]) + payoff[k])
+
+
+def judge(model, t: int) -> None:
+    p, L, by, now, policy = model.p, model.ledger, model.buyers, model.now, model.policy
+    _judge(now.rows, L.buyer, L.stage, now.value, now.ordered, now.order, now.detected, now.payoff, by.partnership,
+           L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
+           L.communication, L.trust_calculus, L.trust_knowledge, L.trust_identification, L.trust, L.commitment,
+           L.switching_cost, L.preference,
+           float(p["satisfaction_smoothing"]), float(p["expectation_adaptation"]), float(p["dissatisfaction_level"]),
+           bool(policy.database), bool(policy.survey and t % p["survey_every"] == 0),
+           float(policy.value_alignment or 0.0),
+           float(p["trust_gain"]), float(p["trust_loss"]), float(p["opportunism_penalty"]),
+           float(p["calculus_decay"]), float(p["identification_gain"]), float(p["communication_effect"]),
+           float(p["shared_values_effect"]), float(p["commitment_gain"]), float(p["commitment_decay"]),
+           float(p["opportunism_commitment_loss"]), float(p["gamma"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# plan: exponential-smoothing forecasts and information sharing (trade.plan)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _plan_smoothing(tr, exporter, buyer, stage, y, forecast, level, demand, expected_next,
+                    alpha, sharing, n_exporters):
+    n = tr.size
+    err = np.empty(n)
+    target_e = np.zeros(n_exporters)
+    f_1a = F32(1.0 - alpha)
+    for k in range(n):
+        i = tr[k]
+        err[k] = abs(np.float64(forecast[i]) - y[k])
+        f = alpha * y[k] + np.float64(f_1a * level[i])
+        level[i] = F32(f)
+        if sharing and stage[i] == COMMITMENT:
+            d = demand[buyer[i]]
+            share = y[k] / max(d, 1e-12) if d > 0 else 0.0
+            f = share * np.float64(expected_next[buyer[i]])
+        forecast[i] = F32(f)
+        target_e[exporter[i]] += f
+    return err, target_e
+
+
+def plan_forecasts(model, t: int):
+    """Forecast errors, new forecasts and per-exporter sum of forecasts; None unless exponential smoothing."""
+    p, L, now = model.p, model.ledger, model.now
+    if p["forecast_method"] != "exponential_smoothing":
+        return None
+    sharing = bool(p["information_sharing"])
+    expected_next = model.expected_demand(t + 1) if sharing else np.zeros(1, np.float32)
+    err, target_e = _plan_smoothing(now.rows, L.exporter, L.buyer, L.stage, now.order, L.forecast, L.level,
+                                    now.demand, expected_next, float(p["forecast_alpha"]), sharing, model.exporters.n)
+    now.forecast_abs_error = float(err.sum())
+    now.forecast_actual = float(now.order.sum())
+    return target_e
+
+
+# ---------------------------------------------------------------------------------------------
+# talk (communication.talk, dynamics.communication)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _talk_rows(stage, exporter, buyer, born, revenue, order, perceived, size, active, comm, t, n_exporters):
+    n = stage.size
+    live = np.empty(n, np.int64)
+    tr = np.empty(n, np.int64)
+    n_prospects = np.zeros(n_exporters, np.int64)
+    nl = nt = 0
+    for i in range(n):
+        comm[i] = 0.0
+        st = stage[i]
+        if st != DISSOLVED and active[exporter[i]]:
+            live[nl] = i
+            nl += 1
+            if st == AWARENESS:
+                n_prospects[exporter[i]] += 1
+            else:
+                tr[nt] = i
+                nt += 1
+    live, tr = live[:nl], tr[:nt]
+    te = np.empty(nt, exporter.dtype)
+    st_ = np.empty(nt, np.int8)
+    age = np.empty(nt)
+    rev = np.empty(nt)
+    last = np.empty(nt)
+    perc = np.empty(nt)
+    bsize = np.empty(nt)
+    for k in range(nt):
+        i = tr[k]
+        te[k], st_[k] = exporter[i], stage[i]
+        age[k] = np.float64(np.int32(t) - born[i])
+        rev[k], last[k], perc[k] = revenue[i], order[i], perceived[i]
+        bsize[k] = size[buyer[i]]
+    return live, tr, n_prospects, te, st_, age, rev, last, perc, bsize
+
+
+@_njit
+def _talk_budget(live, stage, exporter, w, n_prospects, acq, ret, n_exporters):
+    total_w = np.zeros(n_exporters)
+    k = 0
+    for j in range(live.size):
+        i = live[j]
+        if stage[i] != AWARENESS:
+            total_w[exporter[i]] += w[k]
+            k += 1
+    budget = np.empty(live.size)
+    k = 0
+    for j in range(live.size):
+        i = live[j]
+        e = exporter[i]
+        if stage[i] == AWARENESS:
+            budget[j] = acq[e] / max(n_prospects[e], 1)
+        else:
+            tw = total_w[e]
+            budget[j] = ret[e] * w[k] / max(tw, 1e-300) if tw > 0 else 0.0
+            k += 1
+    return budget, total_w
+
+
+def talk(model, t: int) -> None:
+    """communication.talk with the row selection, the policy's view and the budget split compiled."""
+    from .policies import PolicyView
+
+    p, L, ex = model.p, model.ledger, model.exporters
+    E = ex.n
+    live, tr, n_prospects, te, stage, age, rev, last, perc, bsize = _talk_rows(
+        L.stage, L.exporter, L.buyer, L.born, L.revenue, L.order, L.perceived, model.buyers.size, ex.active,
+        L.communication, t, E)
+    view = PolicyView(tick=t, exporter=te, stage=stage, age=age, revenue=rev, last_order=last, perceived=perc,
+                      buyer_size=bsize, rng=model.streams["policy"])
+    w = np.asarray(model.policy.priority(view), dtype=np.float64)
+    if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
+    acq = ex.budget * p["acquisition_share"]
+    ret = ex.budget * (1.0 - p["acquisition_share"])
+    budget, total_w = _talk_budget(live, L.stage, L.exporter, w, n_prospects, acq, ret, E)
+    L.communication[live] = dynamics.communication(budget, model.channel_efficiency)
+    spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
+    model.now.contact_spend = spent * ex.active * p["contact_cost"]
+
+
+# ---------------------------------------------------------------------------------------------
+# try_out (lifecycle.try_out)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _try_out_counts(stage, exporter, buyer, active, n_buyers):
+    n = stage.size
+    aw = np.empty(n, np.int64)
+    n_trading = np.zeros(n_buyers, np.int64)
+    n_committed = np.zeros(n_buyers, np.int64)
+    n_aware = np.zeros(n_buyers, np.int64)
+    na = 0
+    for i in range(n):
+        st = stage[i]
+        b = buyer[i]
+        if st == AWARENESS:
+            if active[exporter[i]]:
+                aw[na] = i
+                na += 1
+                n_aware[b] += 1
+        elif st != DISSOLVED:
+            n_trading[b] += 1
+            if st == COMMITMENT:
+                n_committed[b] += 1
+    return aw[:na], n_trading, n_committed, n_aware
+
+
+@_njit
+def _try_out_pick(aw, exporter, buyer, u, wanted, n_trading, n_committed, n_aware, quality, expected_value,
+                  price_sens, rel_price, comm, trial_rate):
+    out = np.empty(aw.size, np.int64)
+    m = 0
+    for k in range(aw.size):
+        i = aw[k]
+        b, e = buyer[i], exporter[i]
+        gap = max(np.int64(wanted[b]) - n_trading[b], 0)
+        need = min(1.0, gap / max(n_aware[b], 1)) * (0.1 if n_committed[b] > 0 else 1.0)
+        appeal = 0.5 + quality[e] - expected_value - np.float64(price_sens[b]) * (rel_price[e] - 1.0)
+        appeal = min(max(appeal, 0.1), 1.0)
+        prob = trial_rate * need * appeal * np.float64(F32(0.5) + comm[i])
+        if u[k] < prob:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+def try_out(model, t: int) -> None:
+    """lifecycle.try_out: the trial orders of aware buyers in need, compiled."""
+    from .awareness import start_trading
+
+    p, L, by, ex = model.p, model.ledger, model.buyers, model.exporters
+    aw, n_trading, n_committed, n_aware = _try_out_counts(L.stage, L.exporter, L.buyer, ex.active, by.n)
+    u = model.streams["trial"].random(aw.size)
+    if aw.size == 0:
+        return
+    rows = _try_out_pick(aw, L.exporter, L.buyer, u, by.wanted, n_trading, n_committed, n_aware, ex.quality,
+                         float(model.expected_value), by.price_sensitivity, model.relative_price, L.communication,
+                         float(p["trial_rate"]))
+    start_trading(model, rows, t)
+
+
+# ---------------------------------------------------------------------------------------------
+# advance: stage moves and dissolution causes of trading rows (lifecycle.advance)
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _trading_rows(stage):
+    n = stage.size
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if stage[i] > AWARENESS and stage[i] < DISSOLVED:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+@_njit
+def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, review_rate, buyer,
+                 expansion_trust, commitment_threshold, fall_back, min_trials, breakdown_trust, patience,
+                 dissolution):
+    """Per trading row: move code (1 trust_built, 2 committed, 3 commitment_decay), ending code
+    (1 breakdown, 2 dissatisfaction) and whether its buyer reviews (a candidate for better_alternative)."""
+    n = tr.size
+    move = np.zeros(n, np.int8)
+    end = np.zeros(n, np.int8)
+    reviewing = np.zeros(n, np.bool_)
+    f_exp, f_thr, f_fall, f_break = F32(expansion_trust), F32(commitment_threshold), F32(fall_back), F32(breakdown_trust)
+    for k in range(n):
+        i = tr[k]
+        st, tru, c = stage[i], trust[i], commitment[i]
+        if st == EXPLORATION and tru >= f_exp and n_orders[i] >= min_trials:
+            move[k] = 1
+        elif st == EXPANSION and c >= f_thr and tru >= f_exp:
+            move[k] = 2
+        elif st == COMMITMENT and c < f_fall:
+            move[k] = 3
+        if dissolution:
+            if tru < f_break:
+                end[k] = 1
+            elif low_sat[i] >= patience:
+                end[k] = 2
+        reviewing[k] = st < COMMITMENT and u_review[k] < review_rate[buyer[i]]
+    return move, end, reviewing
+
+
+def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
+    """Masks of lifecycle.advance for trading rows ``tr``: up1, up2, down, and the dissolution cause code (0 = none)."""
+    from .lifecycle import _better_alternative
+    from .parameters import CAUSES
+
+    p, L, by = model.p, model.ledger, model.buyers
+    move, end, reviewing = _stage_moves(
+        tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
+        float(p["expansion_trust"]), float(p["commitment_threshold"]),
+        float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
+        int(p["patience"]), bool(p["dissolution"]))
+    cause = np.zeros(tr.size, dtype=np.int64)
+    if p["dissolution"]:
+        better = _better_alternative(model, tr, u_review) if reviewing.any() else reviewing
+        cause[better] = CAUSES.index("better_alternative")
+        cause[end == 2] = CAUSES.index("dissatisfaction")
+        cause[end == 1] = CAUSES.index("trust_breakdown")
+    return move == 1, move == 2, move == 3, cause
+
+
+@_njit
+def _lapsed(stage, since, t, lapse):
+    n = stage.size
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if stage[i] == AWARENESS and np.int32(t) - since[i] >= lapse:
+            out[m] = i
+            m += 1
+    return out[:m]
+
+
+# ---------------------------------------------------------------------------------------------
+# meet and record: grouped counts and sums
+# ---------------------------------------------------------------------------------------------
+@_njit
+def _live_by_buyer(stage, buyer, n_buyers):
+    out = np.zeros(n_buyers, np.int64)
+    for i in range(stage.size):
+        if stage[i] != DISSOLVED:
+            out[buyer[i]] += 1
+    return out
+
+
+@_njit
+def _loyalty_sums(tr, buyer, x, n_buyers):
+    s1 = np.zeros(n_buyers)
+    s2 = np.zeros(n_buyers)
+    for k in range(tr.size):
+        b = buyer[tr[k]]
+        v = np.float64(x[k])
+        s1[b] += v
+        s2[b] += v * v
+    return s1, s2
+
+
+@_njit
+def _stage_counts(stage):
+    counts = np.zeros(5, np.int64)
+    for i in range(stage.size):
+        counts[stage[i]] += 1
+    return counts
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's cache) every kernel on a tiny market; seconds it took."""
+    if not AVAILABLE:
+        return 0.0
+    from .model import MarketModel
+
+    global ENABLED
+    saved, ENABLED = ENABLED, True
+    t0 = time.perf_counter()
+    try:
+        for kw in (dict(), dict(excessive_trust=True, policy="customer_database", information_sharing=False)):
+            MarketModel(rng=0, n_exporters=3, n_buyers=40, initial_relationships=2.0, **kw).run_for(3)
+    finally:
+        ENABLED = saved
+    return time.perf_counter() - t0
+
+
+__all__ = ["AVAILABLE", "ENABLED", "engine", "warm_up", "dynamics"]

@@ -1,0 +1,95 @@
+"""The numba kernels (sim/kernels.py) give exactly what the numpy engine gives.
+
+The numpy phases are the reference. With ``sim.kernels.ENABLED`` switched on,
+the hot per-row work runs in compiled loops instead; every result must be
+identical, bit for bit: the per-tick timeseries, the event log and the final
+state of every relationship, on configurations that exercise every branch the
+kernels take (logit and reinforcement choice, every forecast method,
+information sharing on and off, excessive trust, every retention policy with a
+declarative effect, exits, a key-account shock, the WKH set-up).
+Speed is measured in benchmarks/, never here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim import kernels
+
+pytestmark = pytest.mark.skipif(not kernels.AVAILABLE, reason="numba is not installed (pip install .[fast])")
+
+BASE = dict(n_exporters=12, n_buyers=600, initial_relationships=3.0, suppliers_transactional=6, matching_rate=0.1)
+TICKS = 60
+
+CASES = {
+    "default": {},
+    "excessive trust, database, no sharing": dict(
+        excessive_trust=True, policy="customer_database", information_sharing=False, opportunism_mean=0.2
+    ),
+    "survey, exits, shock, seasonal index": dict(
+        policy="satisfaction_survey", exit_rate=0.02, shock_tick=20, forecast_method="seasonal_index", survey_every=5
+    ),
+    "shared values, moving average, key accounts": dict(policy="shared_values_program", forecast_method="moving_average"),
+    "new customers, size targeting, cooldown": dict(
+        policy="new_customers_first", prospect_targeting="size", cooldown=6, fair_every=5
+    ),
+    "key accounts, at-risk-like churn": dict(policy="key_accounts", breakdown_trust=0.3, patience=2, review_rate=0.3),
+    "reinforcement (WKH)": dict(
+        initial_awareness="all", n_buyers=120, choice_rule="reinforcement", initial_loyal=2.0, dissolution=False
+    ),
+}
+
+
+def _run(enabled: bool, ticks: int = TICKS, seed: int = 5, **kw):
+    saved = kernels.ENABLED
+    kernels.ENABLED = enabled
+    try:
+        m = sim.MarketModel(rng=seed, **{**BASE, **kw})
+        m.run_for(ticks)
+    finally:
+        kernels.ENABLED = saved
+    return m
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_numba_and_numpy_paths_are_identical(case):
+    kw = CASES[case]
+    fast, slow = _run(True, **kw), _run(False, **kw)
+    pd.testing.assert_frame_equal(fast.timeseries, slow.timeseries, check_exact=True)
+    pd.testing.assert_frame_equal(fast.events, slow.events, check_exact=True)
+    pd.testing.assert_frame_equal(fast.relationships, slow.relationships, check_exact=True)
+    pd.testing.assert_frame_equal(fast.exporter_table, slow.exporter_table, check_exact=True)
+    # the runs are eventful enough for the comparison to mean something
+    ts = slow.timeseries
+    assert len(slow.events) > 1000
+    assert ts["n_commitment"].max() > 0
+    if kw.get("dissolution", True):
+        assert ts["trials"].sum() > 0 and ts["dissolutions_trading"].sum() > 0
+
+
+def test_identity_has_teeth():
+    """A one-ulp change in one float32 column shows up in the comparison: the test can fail."""
+    fast, slow = _run(True, ticks=5), _run(False, ticks=5)
+    fast.ledger.trust[0] = np.nextafter(fast.ledger.trust[0], np.float32(2))
+    with pytest.raises(AssertionError):
+        pd.testing.assert_frame_equal(fast.relationships, slow.relationships, check_exact=True)
+
+
+def test_engine_switch_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("RELSIM_ENGINE", "numpy")
+    assert kernels._choose() is False
+    monkeypatch.setenv("RELSIM_ENGINE", "numba")
+    assert kernels._choose() is True
+    monkeypatch.setenv("RELSIM_ENGINE", "fortran")
+    with pytest.raises(ValueError, match="RELSIM_ENGINE"):
+        kernels._choose()
+
+
+def test_exp_table_matches_numpy_exp_of_each_alternative_count():
+    """invest() looks np.exp(-0.5 k) up in a table: the same numbers as np.exp on the array."""
+    k = np.random.default_rng(0).integers(0, 40, size=100_000)
+    table = np.exp(-0.5 * np.arange(40, dtype=np.int64))
+    assert np.array_equal(table[k], np.exp(-0.5 * k))
