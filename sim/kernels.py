@@ -626,6 +626,13 @@ def _stage_counts(stage):
     return counts
 
 
+@_njit
+def _move_rows(col, kept):
+    """col[:kept.size] = col[kept] in place; kept is ascending, so no row is overwritten before it is read."""
+    for j in range(kept.size):
+        col[j] = col[kept[j]]
+
+
 def warm_up() -> float:
     """Compile (or load from numba's cache) every kernel on a tiny market; seconds it took."""
     if not AVAILABLE:

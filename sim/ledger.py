@@ -51,6 +51,19 @@ COLUMNS: dict[str, np.dtype] = {
     "low_sat": np.dtype(np.int16),  # consecutive dissatisfied ticks
 }
 
+#: columns the archive keeps for dissolved rows that traded; the others are
+#: constant once dissolved (stage, since = ended, communication = order = 0) or
+#: working state no result reads (forecast, level, low_sat), and read as 0
+ARCHIVED = tuple(c for c in COLUMNS if c not in ("stage", "since", "communication", "order", "forecast", "level", "low_sat"))
+#: columns kept for dissolved rows that never traded (awareness that lapsed or was cut):
+#: every other column of such a row still holds the zero it was created with
+ARCHIVED_AWARENESS = ("id", "exporter", "buyer", "born", "ended", "cause", "shared_values", "preference")
+
+
+def _constant(value, dtype, n: int) -> np.ndarray:
+    """A read-only column of ``n`` equal values that takes no memory (a broadcast view)."""
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
+
 
 class Ledger:
     """Growable struct-of-arrays table of relationships.
@@ -90,7 +103,12 @@ class Ledger:
         """Bytes held by the ledger's arrays (capacity, index and archive included)."""
         total = sum(c.nbytes for c in self._cols.values()) + self._hist.nbytes
         total += self._keys.nbytes + self._key_rows.nbytes + self._cool_keys.nbytes + self._cool_ended.nbytes
-        total += sum(a.nbytes for chunk in self.archive for a in chunk.values())
+        seen = set()
+        for chunk in self.archive:  # constant (broadcast) and shared columns hold no memory of their own
+            for a in chunk.values():
+                if a.strides[0] and id(a) not in seen:
+                    seen.add(id(a))
+                    total += a.nbytes
         return total
 
     def _grow(self, need: int) -> None:
@@ -188,7 +206,7 @@ class Ledger:
         if not gone.any():
             return
         out = np.flatnonzero(gone)
-        self.archive.append({name: col[out] for name, col in ((k, c[: self.n]) for k, c in self._cols.items())})
+        self._archive_rows(out)
         self.n_archived += out.size
         # cooling index: still-cooling entries plus the pairs archived now
         keys = np.concatenate([self._cool_keys, self.pair_key(self.exporter[out], self.buyer[out])])
@@ -207,13 +225,45 @@ class Ledger:
         self._key_rows = new_row[self._key_rows[live_key]]
         kept = np.flatnonzero(keep)
         for col in self._cols.values():
-            col[: kept.size] = col[kept]
-        self._hist[: kept.size] = self._hist[kept]
+            _move_rows(col, kept)
+        _move_rows(self._hist, kept)
         self.n = kept.size
         if self._cap > 1.6 * self.n + 1024:  # give back room a shrinking market no longer needs
             self._resize(int(1.25 * self.n) + 1024)
 
+    def _archive_rows(self, out: np.ndarray) -> None:
+        """Append dissolved rows ``out`` to the archive: one chunk of rows that traded, one of awareness only.
+
+        Each chunk is a dict of every column; only the columns in ``ARCHIVED`` /
+        ``ARCHIVED_AWARENESS`` are stored, the rest are zero-memory constant views.
+        """
+        c = self._cols
+        aware = c["peak"][out] == AWARENESS
+        for rows, keep in ((out[~aware], ARCHIVED), (out[aware], ARCHIVED_AWARENESS)):
+            if rows.size == 0:
+                continue
+            chunk = {name: c[name][rows] for name in keep}
+            for name, dt in COLUMNS.items():
+                if name not in chunk:
+                    chunk[name] = _constant(DISSOLVED if name == "stage" else 0, dt, rows.size)
+            chunk["since"] = chunk["ended"]  # a dissolved row's stage began when it ended
+            self.archive.append(chunk)
+
     def table(self) -> dict[str, np.ndarray]:
-        """Every relationship ever created: archived rows first, then current rows."""
+        """Every relationship ever created: archived rows first, then current rows.
+
+        Archived (dissolved) rows read 0 in the working columns ``order``,
+        ``forecast``, ``level`` and ``low_sat`` (see ``ARCHIVED``).
+        """
         parts = self.archive + [{name: col[: self.n] for name, col in self._cols.items()}]
         return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
+
+
+def _move_rows(col: np.ndarray, kept: np.ndarray) -> None:
+    """``col[:kept.size] = col[kept]`` in place (``kept`` ascending), compiled when the kernels are on."""
+    from . import kernels
+
+    if kernels.ENABLED and col.ndim == 1:
+        kernels._move_rows(col, kept)
+    else:
+        col[: kept.size] = col[kept]

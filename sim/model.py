@@ -81,7 +81,9 @@ class MarketModel(mesa.Model):
         self.channel_efficiency = channel_efficiency(self.p["channel"])
         self.prospect_cdf = awareness.prospect_weights(self)
 
-        self.ledger = Ledger(self.buyers.n, hist_width=self.p["forecast_window"])
+        # the order history is read only by the moving-average forecast
+        hist = self.p["forecast_window"] if self.p["forecast_method"] == "moving_average" else 0
+        self.ledger = Ledger(self.buyers.n, hist_width=hist)
         self.recorder = Recorder(self.ledger)
         self.now = Tick()
         awareness.seed_initial(self)
