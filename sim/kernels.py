@@ -436,6 +436,13 @@ def _talk_budget(live, stage, exporter, w, n_prospects, acq, ret, n_exporters):
     return budget, total_w
 
 
+@_njit
+def _scatter_f32(rows, values, col):
+    """col[rows] = values, float64 rounded to the float32 column as numpy's assignment does."""
+    for k in range(rows.size):
+        col[rows[k]] = F32(values[k])
+
+
 def talk(model, t: int) -> None:
     """communication.talk with the row selection, the policy's view and the budget split compiled."""
     from .policies import PolicyView
@@ -453,7 +460,7 @@ def talk(model, t: int) -> None:
     acq = ex.budget * p["acquisition_share"]
     ret = ex.budget * (1.0 - p["acquisition_share"])
     budget, total_w = _talk_budget(live, L.stage, L.exporter, w, n_prospects, acq, ret, E)
-    L.communication[live] = dynamics.communication(budget, model.channel_efficiency)
+    _scatter_f32(live, dynamics.communication(budget, model.channel_efficiency), L.communication)
     spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
     model.now.contact_spend = spent * ex.active * p["contact_cost"]
 
@@ -562,9 +569,62 @@ def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, revi
     return move, end, reviewing
 
 
+@_njit
+def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitment, switching, quality, rel_price,
+                          price_sens, active, calculus_trust, switch_margin, n_buyers):
+    """lifecycle._better_alternative: best other supplier's attractiveness against this one's, for reviewing rows."""
+    looking = np.zeros(n_buyers, np.bool_)
+    for k in range(tr.size):
+        if reviewing[k]:
+            looking[buyer[tr[k]]] = True
+    f_calc, f_margin = F32(calculus_trust), F32(switch_margin)
+    m1 = np.full(n_buyers, -np.inf)
+    n = stage.size
+    for i in range(n):  # largest attractiveness per looking buyer (grouped.group_second_max)
+        if stage[i] != DISSOLVED and looking[buyer[i]]:
+            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
+            if a > m1[buyer[i]]:
+                m1[buyer[i]] = a
+    n_best = np.zeros(n_buyers, np.int64)
+    m2 = np.full(n_buyers, -np.inf)
+    for i in range(n):
+        if stage[i] != DISSOLVED and looking[buyer[i]]:
+            b = buyer[i]
+            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
+            if a == m1[b]:
+                n_best[b] += 1
+            elif a > m2[b]:
+                m2[b] = a
+    out = np.zeros(tr.size, np.bool_)
+    for k in range(tr.size):
+        if reviewing[k]:
+            i = tr[k]
+            b = buyer[i]
+            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
+            other = m2[b] if (a == m1[b] and n_best[b] < 2) else m1[b]
+            out[k] = (other - a) > np.float64(switching[i] + f_margin)
+    return out
+
+
+@_njit
+def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc):
+    """dynamics.attractiveness of row i; exporters only known of are judged on calculus trust; -inf if inactive."""
+    e, b = exporter[i], buyer[i]
+    if not active[e]:
+        return -np.inf
+    tr_ = f_calc if stage[i] == AWARENESS else trust[i]
+    return quality[e] - np.float64(price_sens[b]) * (rel_price[e] - 1.0) + np.float64(tr_) + np.float64(commitment[i])
+
+
+def better_alternative(model, tr: np.ndarray, reviewing: np.ndarray) -> np.ndarray:
+    p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
+    return _better_alternative_k(tr, reviewing, L.stage, L.buyer, L.exporter, L.trust, L.commitment, L.switching_cost,
+                                 ex.quality, model.relative_price, by.price_sensitivity, ex.active,
+                                 float(p["calculus_trust"]), float(p["switch_margin"]), by.n)
+
+
 def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
-    """Masks of lifecycle.advance for trading rows ``tr``: up1, up2, down, and the dissolution cause code (0 = none)."""
-    from .lifecycle import _better_alternative
+    """lifecycle.advance for trading rows ``tr``: [(cause code, rows)] to dissolve, then rows moving up1, up2, down."""
     from .parameters import CAUSES
 
     p, L, by = model.p, model.ledger, model.buyers
@@ -573,13 +633,66 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
         float(p["expansion_trust"]), float(p["commitment_threshold"]),
         float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
         int(p["patience"]), bool(p["dissolution"]))
-    cause = np.zeros(tr.size, dtype=np.int64)
-    if p["dissolution"]:
-        better = _better_alternative(model, tr, u_review) if reviewing.any() else reviewing
-        cause[better] = CAUSES.index("better_alternative")
-        cause[end == 2] = CAUSES.index("dissatisfaction")
-        cause[end == 1] = CAUSES.index("trust_breakdown")
-    return move == 1, move == 2, move == 3, cause
+    if p["dissolution"] and reviewing.any():
+        better = better_alternative(model, tr, reviewing)
+    else:
+        better = np.zeros(tr.size, np.bool_)
+    codes = np.array([CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"),
+                      CAUSES.index("better_alternative")], dtype=np.int64)
+    rows, row_code, n_end, up1, up2, down = _advance_lists(tr, move, end, better, codes)
+    endings = []
+    start = 0
+    for code in np.sort(codes):  # np.unique order of the causes present
+        k = int(n_end[code])
+        if k:
+            endings.append((int(code), rows[start:start + k]))
+            start += k
+    return endings, up1, up2, down
+
+
+@_njit
+def _advance_lists(tr, move, end, better, codes):
+    """Rows to dissolve grouped by cause code (ascending, rows ascending within), and rows moving up1/up2/down."""
+    n = tr.size
+    cause = np.zeros(n, np.int64)
+    n_end = np.zeros(64, np.int64)
+    n_move = np.zeros(4, np.int64)
+    for k in range(n):  # np.select order: breakdown, dissatisfaction, better alternative
+        c = 0
+        if end[k] == 1:
+            c = codes[0]
+        elif end[k] == 2:
+            c = codes[1]
+        elif better[k]:
+            c = codes[2]
+        cause[k] = c
+        if c > 0:
+            n_end[c] += 1
+        else:
+            n_move[move[k]] += 1
+    start = np.zeros(64, np.int64)
+    total = 0
+    for c in range(64):
+        start[c] = total
+        total += n_end[c]
+    rows = np.empty(total, np.int64)
+    up1, up2, down = np.empty(n_move[1], np.int64), np.empty(n_move[2], np.int64), np.empty(n_move[3], np.int64)
+    j1 = j2 = j3 = 0
+    for k in range(n):
+        c = cause[k]
+        if c > 0:
+            rows[start[c]] = tr[k]
+            start[c] += 1
+        elif move[k] == 1:
+            up1[j1] = tr[k]
+            j1 += 1
+        elif move[k] == 2:
+            up2[j2] = tr[k]
+            j2 += 1
+        elif move[k] == 3:
+            down[j3] = tr[k]
+            j3 += 1
+    return rows, cause, n_end, up1, up2, down
 
 
 @_njit

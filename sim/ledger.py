@@ -136,7 +136,7 @@ class Ledger:
         keys = self.pair_key(exporter, buyer)
         if self._keys.size == 0:
             return np.full(keys.shape, -1, dtype=np.int64)
-        pos = np.searchsorted(self._keys, keys)
+        pos = _search(self._keys, keys)
         pos_c = np.minimum(pos, self._keys.size - 1)
         hit = self._keys[pos_c] == keys
         return np.where(hit, self._key_rows[pos_c], -1)
@@ -151,23 +151,24 @@ class Ledger:
         self._grow(start + m)
         self.n = start + m
         rows = np.arange(start, start + m)
+        new = slice(start, start + m)  # the new rows, written through slices (no fancy indexing)
         for name, col in self._cols.items():
-            col[rows] = 0
-        self._hist[rows] = 0
+            col[new] = 0
+        self._hist[new] = 0
         c = self._cols
-        c["id"][rows] = np.arange(self.n_created, self.n_created + m)
+        c["id"][new] = np.arange(self.n_created, self.n_created + m)
         self.n_created += m
-        c["exporter"][rows] = exporter
-        c["buyer"][rows] = buyer
-        c["stage"][rows] = AWARENESS
-        c["born"][rows] = tick
-        c["since"][rows] = tick
-        c["ended"][rows] = -1
+        c["exporter"][new] = exporter
+        c["buyer"][new] = buyer
+        c["stage"][new] = AWARENESS
+        c["born"][new] = tick
+        c["since"][new] = tick
+        c["ended"][new] = -1
         self._index(self.pair_key(exporter, buyer), rows)
         return rows
 
     def _index(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        pos = np.searchsorted(self._keys, keys)
+        pos = _search(self._keys, keys)
         pos_c = np.minimum(pos, max(self._keys.size - 1, 0))
         hit = (self._keys.size > 0) & (self._keys[pos_c] == keys) if self._keys.size else np.zeros(keys.shape, bool)
         # a pair that met before: point its key at the new row
@@ -190,7 +191,7 @@ class Ledger:
         out[known] = live | recent
         if self._cool_keys.size:
             keys = self.pair_key(exporter, buyer)
-            pos = np.minimum(np.searchsorted(self._cool_keys, keys), self._cool_keys.size - 1)
+            pos = np.minimum(_search(self._cool_keys, keys), self._cool_keys.size - 1)
             out |= (self._cool_keys[pos] == keys) & (tick - self._cool_ended[pos] < cooldown)
         return out
 
@@ -267,3 +268,13 @@ def _move_rows(col: np.ndarray, kept: np.ndarray) -> None:
         kernels._move_rows(col, kept)
     else:
         col[: kept.size] = col[kept]
+
+
+def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(sorted_keys, keys)``, with many needles sorted first (the same result, far fewer cache misses)."""
+    if keys.size < 256:
+        return np.searchsorted(sorted_keys, keys)
+    order = np.argsort(keys)
+    pos = np.empty(keys.size, dtype=np.intp)
+    pos[order] = np.searchsorted(sorted_keys, keys[order])
+    return pos

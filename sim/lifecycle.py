@@ -51,7 +51,10 @@ def advance(model, t: int) -> None:
     """Exporter exits, the key-account shock, stage moves and dissolutions of this tick."""
     p, L, ex = model.p, model.ledger, model.exporters
     now = model.now
-    now.trading_at_start = int(np.count_nonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED)))
+    if kernels.ENABLED:
+        now.trading_at_start = int(kernels._stage_counts(L.stage)[1:4].sum())
+    else:
+        now.trading_at_start = int(np.count_nonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED)))
 
     # exporters leave: exogenous hazard, or persistently negative profit
     u = model.streams["exit"].random(ex.n)
@@ -69,12 +72,13 @@ def advance(model, t: int) -> None:
     tr = kernels._trading_rows(L.stage) if kernels.ENABLED else np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
     u_review = model.streams["lifecycle"].random(tr.size)
     if kernels.ENABLED:  # the same rules in one compiled pass
-        up1, up2, down, cause = kernels.stage_moves(model, tr, u_review)
+        endings, up1, up2, down = kernels.stage_moves(model, tr, u_review)
     else:
         stage, trust, commit = L.stage[tr], L.trust[tr], L.commitment[tr]
         up1 = (stage == EXPLORATION) & (trust >= p["expansion_trust"]) & (L.n_orders[tr] >= p["min_trials"])
         up2 = (stage == EXPANSION) & (commit >= p["commitment_threshold"]) & (trust >= p["expansion_trust"])
         down = (stage == COMMITMENT) & (commit < p["commitment_threshold"] - p["hysteresis"])
+        endings = []
         if p["dissolution"]:
             breakdown = trust < p["breakdown_trust"]
             unhappy = L.low_sat[tr] >= p["patience"]
@@ -84,16 +88,16 @@ def advance(model, t: int) -> None:
                 [CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"), CAUSES.index("better_alternative")],
                 0,
             )
+            ends = cause > 0
+            endings = [(code, tr[cause == code]) for code in np.unique(cause[ends])]
+            up1, up2, down = up1 & ~ends, up2 & ~ends, down & ~ends
+        up1, up2, down = tr[up1], tr[up2], tr[down]
 
-    if p["dissolution"]:
-        ends = cause > 0
-        for code in np.unique(cause[ends]):
-            dissolve(model, tr[cause == code], CAUSES[code], t)
-        up1, up2, down = up1 & ~ends, up2 & ~ends, down & ~ends
-
-    move(model, tr[up1], EXPANSION, "trust_built", t)
-    move(model, tr[up2], COMMITMENT, "committed", t)
-    move(model, tr[down], EXPANSION, "commitment_decay", t)
+    for code, rows in endings:  # by cause code, then row
+        dissolve(model, rows, CAUSES[code], t)
+    move(model, up1, EXPANSION, "trust_built", t)
+    move(model, up2, COMMITMENT, "committed", t)
+    move(model, down, EXPANSION, "commitment_decay", t)
 
     if p["dissolution"]:
         if kernels.ENABLED:

@@ -88,6 +88,22 @@ def test_engine_switch_reads_the_environment(monkeypatch):
         kernels._choose()
 
 
+@pytest.mark.parametrize("share", [0.05, 1.0])
+def test_better_alternative_kernel_matches_numpy(share):
+    """The compiled review of alternatives flags exactly the rows lifecycle._better_alternative flags."""
+    from sim import lifecycle
+    from sim.ledger import AWARENESS, COMMITMENT, DISSOLVED
+
+    m = _run(False, ticks=40, exit_rate=0.02)
+    L, by = m.ledger, m.buyers
+    tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+    u = np.random.default_rng(1).random(tr.size) * (m.p["review_rate"] / share)
+    reviewing = (L.stage[tr] < COMMITMENT) & (u < by.review_rate[L.buyer[tr]])
+    slow = lifecycle._better_alternative(m, tr, u)
+    fast = kernels.better_alternative(m, tr, reviewing)
+    assert slow.sum() > 0 and np.array_equal(fast, slow)
+
+
 def test_exp_table_matches_numpy_exp_of_each_alternative_count():
     """invest() looks np.exp(-0.5 k) up in a table: the same numbers as np.exp on the array."""
     k = np.random.default_rng(0).integers(0, 40, size=100_000)
