@@ -271,8 +271,10 @@ def sweep(
         fail("--resume and --force are not allowed together; allowed: one of them")
     engine = None
     if scheduler or workers > 1:
-        from .distributed import DaskEngine, failure_summary
+        from .distributed import DaskEngine, check_scheduler, failure_summary
 
+        if scheduler and (problem := check_scheduler(scheduler)):
+            fail(problem)
         engine = DaskEngine(workers=workers, scheduler=scheduler, echo=lambda m: click.echo(m, err=True))
     try:
         res = _experiment("sweep", sc, out, force, resume=resume, workers=workers, executor=engine)

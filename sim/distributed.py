@@ -115,6 +115,19 @@ def dask_client(
         cluster.close()
 
 
+def check_scheduler(address: str, timeout: float = 10.0) -> str | None:
+    """None if a Dask scheduler answers at ``address``, else one line saying what is wrong."""
+    from distributed import Client
+
+    try:
+        Client(address, timeout=f"{timeout}s").close()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        return (f"--scheduler {address}: no Dask scheduler answered ({why[:160]}); allowed: the address "
+                "printed by `dask scheduler`, e.g. tcp://host:8786")
+    return None
+
+
 def dashboard_link(client) -> str | None:
     """The cluster's dashboard address, or None when it serves none."""
     try:

@@ -402,3 +402,17 @@ def test_progress_counts_failures_and_eta_ignores_resumed_runs():
         assert bar.eta() == pytest.approx(15.0, abs=0.5)
     lines = out.getvalue().splitlines()
     assert lines[-1].startswith("sweep t: 7/10 runs, 1 failed, 00:00:1") and lines[-1].endswith("ETA 00:00:15")
+
+
+def test_cli_bad_scheduler_is_one_line_exit_2_nothing_written(tmp_path):
+    address = "tcp://127.0.0.1:1"  # nothing listens on port 1
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    root = tmp_path / "out"
+    res = CliRunner().invoke(app, ["sweep", str(_scenario(tmp_path)), "--scheduler", address, "--out", str(root)])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"--scheduler {address}" in lines[0] and "tcp://host:8786" in lines[0]
+    assert not root.exists()
