@@ -696,6 +696,39 @@ def _advance_lists(tr, move, end, better, codes):
 
 
 @_njit
+def _move_stage(rows, stage, since, peak, to, t):
+    """lifecycle.move: stage, since and peak of ``rows``; returns their stages before the move."""
+    frm = np.empty(rows.size, np.int8)
+    for k in range(rows.size):
+        i = rows[k]
+        frm[k] = stage[i]
+        stage[i] = to
+        since[i] = t
+        if peak[i] < to:
+            peak[i] = to
+    return frm
+
+
+@_njit
+def _dissolve_rows(rows, stage, since, ended, cause, comm, order, t, code):
+    """lifecycle.dissolve: returns the stages before and how many rows were trading."""
+    frm = np.empty(rows.size, np.int8)
+    n_trading = 0
+    for k in range(rows.size):
+        i = rows[k]
+        frm[k] = stage[i]
+        if stage[i] > AWARENESS:
+            n_trading += 1
+        stage[i] = DISSOLVED
+        since[i] = t
+        ended[i] = t
+        cause[i] = code
+        comm[i] = 0.0
+        order[i] = 0.0
+    return frm, n_trading
+
+
+@_njit
 def _lapsed(stage, since, t, lapse):
     n = stage.size
     out = np.empty(n, np.int64)
@@ -740,10 +773,12 @@ def _stage_counts(stage):
 
 
 @_njit
-def _move_rows(col, kept):
-    """col[:kept.size] = col[kept] in place; kept is ascending, so no row is overwritten before it is read."""
+def _move_rows(col, kept, n):
+    """col[:kept.size] = col[kept] in place (kept ascending: no row is overwritten before it is read); zero rows kept.size..n."""
     for j in range(kept.size):
         col[j] = col[kept[j]]
+    for j in range(kept.size, n):
+        col[j] = 0
 
 
 def warm_up() -> float:

@@ -152,9 +152,7 @@ class Ledger:
         self.n = start + m
         rows = np.arange(start, start + m)
         new = slice(start, start + m)  # the new rows, written through slices (no fancy indexing)
-        for name, col in self._cols.items():
-            col[new] = 0
-        self._hist[new] = 0
+        # rows beyond n are all zero (fresh capacity, or cleared by compact), so only non-zero columns are set
         c = self._cols
         c["id"][new] = np.arange(self.n_created, self.n_created + m)
         self.n_created += m
@@ -226,8 +224,8 @@ class Ledger:
         self._key_rows = new_row[self._key_rows[live_key]]
         kept = np.flatnonzero(keep)
         for col in self._cols.values():
-            _move_rows(col, kept)
-        _move_rows(self._hist, kept)
+            _move_rows(col, kept, self.n)
+        _move_rows(self._hist, kept, self.n)
         self.n = kept.size
         if self._cap > 1.6 * self.n + 1024:  # give back room a shrinking market no longer needs
             self._resize(int(1.25 * self.n) + 1024)
@@ -260,14 +258,18 @@ class Ledger:
         return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
 
 
-def _move_rows(col: np.ndarray, kept: np.ndarray) -> None:
-    """``col[:kept.size] = col[kept]`` in place (``kept`` ascending), compiled when the kernels are on."""
+def _move_rows(col: np.ndarray, kept: np.ndarray, n: int) -> None:
+    """``col[:kept.size] = col[kept]`` in place (``kept`` ascending), then zero the freed rows up to ``n``.
+
+    Compiled when the kernels are on. Rows beyond the ledger's ``n`` stay zero, so ``add`` need not clear them.
+    """
     from . import kernels
 
     if kernels.ENABLED and col.ndim == 1:
-        kernels._move_rows(col, kept)
+        kernels._move_rows(col, kept, n)
     else:
         col[: kept.size] = col[kept]
+        col[kept.size : n] = 0
 
 
 def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:

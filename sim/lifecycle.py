@@ -154,6 +154,9 @@ def move(model, rows: np.ndarray, to: int, cause: str, t: int) -> None:
     if rows.size == 0:
         return
     L = model.ledger
+    if kernels.ENABLED:  # the same writes in one compiled pass
+        model.recorder.events(t, rows, kernels._move_stage(rows, L.stage, L.since, L.peak, to, t), to, CAUSES.index(cause))
+        return
     model.recorder.events(t, rows, L.stage[rows].copy(), to, CAUSES.index(cause))
     L.stage[rows] = to
     L.since[rows] = t
@@ -165,6 +168,12 @@ def dissolve(model, rows: np.ndarray, cause: str, t: int) -> None:
     if rows.size == 0:
         return
     L = model.ledger
+    if kernels.ENABLED:  # the same writes in one compiled pass
+        code = CAUSES.index(cause)
+        frm, was_trading = kernels._dissolve_rows(rows, L.stage, L.since, L.ended, L.cause, L.communication, L.order, t, code)
+        model.now.dissolved_trading += int(was_trading)
+        model.recorder.events(t, rows, frm, DISSOLVED, code)
+        return
     was_trading = (L.stage[rows] > AWARENESS).sum()
     model.now.dissolved_trading += int(was_trading)
     model.recorder.events(t, rows, L.stage[rows].copy(), DISSOLVED, CAUSES.index(cause))

@@ -80,7 +80,9 @@ class Recorder:
 
         self._events.append((int(tick), L.id[rows].copy(), compact(from_stage), compact(to_stage), compact(cause)))
         self._n_events += n
-        if np.any(np.asarray(to_stage) == DISSOLVED):
+        if isinstance(to_stage, (int, np.integer)):  # the usual case: one target stage for the chunk
+            self.n_dissolved += n if to_stage == DISSOLVED else 0
+        elif np.any(np.asarray(to_stage) == DISSOLVED):
             self.n_dissolved += int(np.count_nonzero(np.broadcast_to(to_stage, (n,)) == DISSOLVED))
 
     def event_table(self) -> pd.DataFrame:
