@@ -3,16 +3,24 @@
 Run it with ``.venv/bin/python -m benchmarks`` (or ``make bench``); see
 ``docs/performance.md`` for what it measures and the latest figures.
 
-The benchmark market is the default market scaled up: 100 buyers per exporter,
-``n_buyers = N / 1.6`` buyers for about ``N`` live relationships (the default
-market settles near 1.6 live relationships per buyer), and
-``initial_relationships = 2`` so that the market starts full instead of
-building up from nothing. Every mechanism is on (trade fairs, media, matching,
-referrals, the retention policy, opportunism, forecasting with information
-sharing, exits, dissolution, compaction, records). Each size is warmed up for
-``WARMUP`` ticks (the initial awareness lapses or turns into trade) and then
-timed for ``ticks`` ticks; a relationship-tick is one live relationship (any
-stage but dissolved) carried through one tick.
+The benchmark market is the issue's example shape: 100 buyers per exporter and
+about five live relationships per buyer (2,000 exporters x 200,000 buyers for
+about 10^6), set with existing parameters only (``MARKET``: buyers want more
+suppliers, try them out more readily, review alternatives less often), with
+``initial_relationships = 5`` so that it starts full instead of building up
+from nothing. Every mechanism is on (trade fairs, media, matching, referrals,
+the retention policy, opportunism and its detection, forecasting with
+information sharing, exits, every dissolution cause, compaction, records).
+Each size is warmed up for ``WARMUP`` ticks and then timed for ``ticks``
+ticks; a relationship-tick is one live relationship (any stage but dissolved)
+carried through one tick. ``default_market(N)`` is the default market scaled
+up the same way (1.6 live relationships per buyer), used for the plain-Mesa
+comparison beside the benchmark market.
+
+Both engine paths are measured: the numba kernels (``sim/kernels.py``, the
+default when numba is installed) and the pure numpy reference
+(``RELSIM_ENGINE=numpy``); their compile time is measured apart and kept out of
+every timing.
 
 Times are CPU seconds of the benchmark process (``time.process_time``): the
 engine is single-threaded, so that is its time on one core, and work other
@@ -35,15 +43,32 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim import awareness, population
+from sim import awareness, kernels, population
 
 from .phases import profile_ticks
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results"
 WARMUP = 20
-LIVE_PER_BUYER = 1.6
 BUYERS_PER_EXPORTER = 100
+#: the benchmark market: existing parameters only; every mechanism stays on
+MARKET = dict(
+    suppliers_transactional=8,  # default 4
+    suppliers_partnership=4,  # default 2
+    trial_rate=0.6,  # default 0.15: awareness turns into trade rather than lapsing
+    matching_rate=0.1,  # default 0.01
+    review_rate=0.01,  # default 0.1: fewer switches to a better alternative
+    breakdown_trust=0.1,  # default 0.15
+    initial_relationships=5.0,
+)
+#: live relationships per buyer the benchmark market keeps (about 5, drifting up to ~5.8 by tick 120)
+LIVE_PER_BUYER = 5.0
+#: ... and the default market (default parameters)
+DEFAULT_LIVE_PER_BUYER = 1.6
+
+#: glibc's malloc returns freed memory above 128 KB to the system at once (mmap/trim);
+#: on a VM every re-allocation of a large temporary then costs a page fault per 4 KB.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
 def construction_market(relationships: int = 1_000_000) -> dict:
@@ -55,12 +80,52 @@ def construction_market(relationships: int = 1_000_000) -> dict:
 def market(n_live: int, **extra) -> dict:
     """MarketModel keyword arguments of a benchmark market with about ``n_live`` live relationships."""
     buyers = max(int(round(n_live / LIVE_PER_BUYER)), 100)
-    return dict(
-        n_buyers=buyers,
-        n_exporters=max(buyers // BUYERS_PER_EXPORTER, 5),
-        initial_relationships=2.0,
-        **extra,
-    )
+    return dict(n_buyers=buyers, n_exporters=max(buyers // BUYERS_PER_EXPORTER, 5), **MARKET, **extra)
+
+
+def default_market(n_live: int, **extra) -> dict:
+    """The default market scaled to about ``n_live`` live relationships (1.6 per buyer, 100 buyers per exporter)."""
+    buyers = max(int(round(n_live / DEFAULT_LIVE_PER_BUYER)), 100)
+    return dict(n_buyers=buyers, n_exporters=max(buyers // BUYERS_PER_EXPORTER, 5), initial_relationships=2.0, **extra)
+
+
+def tune_malloc() -> bool:
+    """Keep freed memory in the process (glibc ``mallopt``), so that large per-tick temporaries reuse touched pages.
+
+    The same as starting Python with ``MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_MMAP_THRESHOLD_=33554432``.
+    It changes no result and no traced memory figure (tracemalloc counts allocations, not resident pages).
+    Returns False where glibc is not available.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)) and bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
+def compile_seconds() -> dict:
+    """Seconds to compile every numba kernel from scratch (empty cache) and to load them from numba's cache.
+
+    Each is measured in a fresh Python process (``sim.kernels.warm_up``), never inside a timed run.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    if not kernels.AVAILABLE:
+        return {"available": False}
+    code = "import time; t=time.perf_counter(); import sim.kernels as k; s=k.warm_up(); print(s)"
+    out = {"available": True}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "NUMBA_CACHE_DIR": tmp, "RELSIM_ENGINE": "numba"}
+        for label in ("cold", "cached"):  # the second run finds the first one's cache
+            r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                               cwd=HERE.parent)
+            out[f"{label}_s"] = float(r.stdout.strip().splitlines()[-1])
+    return out
 
 
 def machine() -> dict:
@@ -88,6 +153,20 @@ def machine() -> dict:
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
         "load_average_at_start": os.getloadavg(),
     }
+
+
+class engine_path:
+    """Context manager: run the engine with the numba kernels (``"numba"``) or the numpy reference (``"numpy"``)."""
+
+    def __init__(self, name: str):
+        self.on = name == "numba"
+
+    def __enter__(self):
+        self.saved, kernels.ENABLED = kernels.ENABLED, self.on and kernels.AVAILABLE
+        return self
+
+    def __exit__(self, *exc):
+        kernels.ENABLED = self.saved
 
 
 def timed_run(kw: dict, ticks: int, seed: int = 1, keep: dict | None = None) -> dict:
@@ -120,6 +199,8 @@ def timed_run(kw: dict, ticks: int, seed: int = 1, keep: dict | None = None) -> 
         "seconds_per_tick": total / ticks,
         "relationship_ticks_per_s": float(np.sum(live)) / total,
         "slowest_tick_s": float(np.max(secs)),
+        "median_tick_s": float(np.median(secs)),
+        "engine": kernels.engine(),
     }
 
 
@@ -132,7 +213,22 @@ def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     holder = {}
-    timing = timed_run(kw, ticks, seed, keep=holder)
+    agent_create = sim.Exporter.create_agents.__func__
+    mesa_bytes = [0]
+
+    def traced_create(cls, *a, **k):  # what Mesa's agent objects take
+        before = tracemalloc.get_traced_memory()[0]
+        try:
+            return agent_create(cls, *a, **k)
+        finally:
+            mesa_bytes[0] += tracemalloc.get_traced_memory()[0] - before
+
+    sim.Exporter.create_agents = classmethod(traced_create)
+    sim.Buyer.create_agents = classmethod(traced_create)
+    try:
+        timing = timed_run(kw, ticks, seed, keep=holder)
+    finally:
+        del sim.Exporter.create_agents, sim.Buyer.create_agents
     model = holder["model"]
     built_peak = holder["built_peak"] - base
     current, peak = tracemalloc.get_traced_memory()
@@ -141,7 +237,26 @@ def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
     rec = model.recorder
     events = rec.event_nbytes()
     ledger = model.ledger.nbytes()
+    L = model.ledger
+    row = sum(c.itemsize for c in L._cols.values()) + L._hist.shape[1] * 4
+    archive = ledger - L._cap * row - L._keys.nbytes - L._key_rows.nbytes - L._cool_keys.nbytes - L._cool_ended.nbytes
+    traits = sum(v.nbytes for v in vars(model.buyers).values() if isinstance(v, np.ndarray))
+    traits += sum(v.nbytes for v in vars(model.exporters).values() if isinstance(v, np.ndarray))
+    parts = {  # bytes of what the run holds at its end, by part
+        "ledger_live_rows": L.n * row,
+        "ledger_spare_capacity": (L._cap - L.n) * row,
+        "pair_index": L._keys.nbytes + L._key_rows.nbytes + L._cool_keys.nbytes + L._cool_ended.nbytes,
+        "archive": archive,
+        "event_log": events,
+        "mesa_agents": mesa_bytes[0],
+        "traits": traits,
+    }
+    parts["temporaries_and_other_at_peak"] = (peak - base) - sum(parts.values())
     return {
+        "ledger_row_bytes": row,
+        "archived_relationships": int(L.n_archived),
+        "parts_bytes": parts,
+        "parts_bytes_per_live_relationship": {k: v / live for k, v in parts.items()},
         "ticks": WARMUP + ticks,
         "live_end": int(live),
         "relationships_formed": int(model.ledger.n_created),
@@ -236,25 +351,39 @@ def construction_breakdown(kw: dict, seed: int = 1) -> dict:
     return spent
 
 
-def speedup(n_live: int, ticks: int, seed: int = 1) -> dict:
-    """Engine and plain-Mesa version side by side on the same market, same seed, same ticks."""
+def speedup(n_live: int, ticks: int, seed: int = 1, shape=market, repeats: int = 3) -> dict:
+    """Engine (both paths) and the plain-Mesa version side by side on the same market, seed and ticks.
+
+    The engine is timed ``repeats`` times per path (fastest counts), the plain version twice.
+    """
     from .plain_mesa import PlainMarket
 
-    kw = market(n_live)
-    out = {"params": kw, "ticks": ticks}
+    kw = shape(n_live)
+    out = {"params": kw, "ticks": ticks, "market": shape.__name__}
     models = {}
-    for name, cls in (("engine", sim.MarketModel), ("plain_mesa", PlainMarket)):
-        gc.collect()
-        model = cls(rng=seed, **kw)
-        t0, c0 = time.perf_counter(), time.process_time()
-        model.run_for(ticks)
-        out[f"{name}_seconds_per_tick"] = (time.process_time() - c0) / ticks
-        out[f"{name}_wall_seconds_per_tick"] = (time.perf_counter() - t0) / ticks
+    runs = [("engine", "numba", sim.MarketModel, repeats), ("engine_numpy", "numpy", sim.MarketModel, repeats),
+            ("plain_mesa", "numpy", PlainMarket, 2)]
+    for name, path, cls, n in runs:
+        if path == "numba" and not kernels.AVAILABLE:
+            continue
+        best = (np.inf, np.inf)
+        with engine_path(path):
+            for _ in range(n):
+                gc.collect()
+                model = cls(rng=seed, **kw)
+                t0, c0 = time.perf_counter(), time.process_time()
+                model.run_for(ticks)
+                best = min(best, ((time.process_time() - c0) / ticks, (time.perf_counter() - t0) / ticks))
+        out[f"{name}_seconds_per_tick"], out[f"{name}_wall_seconds_per_tick"] = best
         models[name] = model
-    ts_e, ts_p = models["engine"].timeseries, models["plain_mesa"].timeseries
-    out["live_mean"] = float(ts_e["n_live"].mean())
-    out["same_trajectory"] = bool(np.array_equal(ts_e["n_live"].to_numpy(), ts_p["n_live"].to_numpy()))
-    out["speedup"] = out["plain_mesa_seconds_per_tick"] / out["engine_seconds_per_tick"]
+    ts_p = models["plain_mesa"].timeseries
+    out["live_mean"] = float(ts_p["n_live"].mean())
+    out["same_trajectory"] = all(bool(np.array_equal(m.timeseries["n_live"].to_numpy(), ts_p["n_live"].to_numpy()))
+                                 for k, m in models.items() if k != "plain_mesa")
+    fast = "engine" if "engine" in models else "engine_numpy"
+    out["speedup"] = out["plain_mesa_seconds_per_tick"] / out[f"{fast}_seconds_per_tick"]
+    out["speedup_numpy_path"] = out["plain_mesa_seconds_per_tick"] / out["engine_numpy_seconds_per_tick"]
+    out["engine_seconds_per_tick"] = out[f"{fast}_seconds_per_tick"]
     return out
 
 
@@ -279,26 +408,61 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for key, label, style in (("scaling", "numba kernels", "o-"), ("scaling_numpy", "numpy reference", "s--")):
+        rows = results.get(key)
+        if not rows:
+            continue
+        n = np.array([r["live_mean"] for r in rows])
+        sec = np.array([r["seconds_per_tick"] for r in rows])
+        exp = results.get("fitted_exponent" if key == "scaling" else "fitted_exponent_numpy")
+        ax.loglog(n, sec, style, label=f"engine, {label} (fitted exponent {exp:.2f})")
     rows = results["scaling"]
     n = np.array([r["live_mean"] for r in rows])
-    s = np.array([r["seconds_per_tick"] for r in rows])
-    fig, ax = plt.subplots(figsize=(6, 4.2))
-    ax.loglog(n, s, "o-", label=f"engine (fitted exponent {results['fitted_exponent']:.2f})")
-    ax.loglog(n, n / 1e7, "--", color="grey", label="target: 10$^7$ relationship-ticks/s")
-    ax.loglog(n, s[-1] * n / n[-1], ":", color="C0", alpha=0.6, label="linear through the largest size")
-    sp = results.get("speedup")
-    if sp:
-        ax.loglog([sp["live_mean"]], [sp["plain_mesa_seconds_per_tick"]], "s", color="C3",
-                  label=f"plain Mesa ({sp['speedup']:.0f}x slower)")
-        ax.loglog([sp["live_mean"]], [sp["engine_seconds_per_tick"]], "x", color="C0")
+    ax.loglog(n, n / 1e7, ":", color="grey", label="target: 10$^7$ relationship-ticks/s")
+    for key, marker, name in (("speedup", "D", "benchmark market"), ("speedup_default_market", "^", "default market")):
+        sp = results.get(key)
+        if sp:
+            ax.loglog([sp["live_mean"]], [sp["plain_mesa_seconds_per_tick"]], marker, color="C3",
+                      label=f"plain Mesa, {name} ({sp['speedup']:.0f}x slower)")
     ax.set_xlabel("live relationships")
-    ax.set_ylabel("seconds per tick")
+    ax.set_ylabel("CPU seconds per tick")
     ax.set_title("relsim: time per tick (one core)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7.5)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def scaling(sizes, ticks: int, repeats: int, repeats_largest: int, trace_largest: bool = True) -> list[dict]:
+    """Time per tick, throughput and (traced run) memory of the benchmark market at each size, on the current path."""
+    out = []
+    for n in sizes:
+        kw = market(n)
+        largest = n >= 1_000_000
+        runs, memory = [], None
+        if trace_largest or not largest:
+            memory, traced = memory_run(kw, ticks)
+            runs.append(traced)
+        while len(runs) < (repeats_largest if largest else repeats):
+            runs.append(timed_run(kw, ticks))
+        best = dict(min(runs, key=lambda r: r["seconds_total"]))
+        best["construction_s"] = min(r["construction_s"] for r in runs)
+        best.update(target_live=n, params=kw, memory=memory, runs=len(runs))
+        best["bytes_per_live_relationship"] = memory["peak_bytes_per_live_relationship"] if memory else None
+        out.append(best)
+        mem = f"peak {best['bytes_per_live_relationship']:.0f} B/rel" if memory else ""
+        print(f"[{kernels.engine()}] N={n:>9,}: live {best['live_mean']:>11,.0f}  {best['seconds_per_tick']*1e3:8.2f} ms/tick  "
+              f"{best['relationship_ticks_per_s']:.3g} rel-ticks/s  built in {best['construction_s']:.2f} s  {mem}", flush=True)
+    return out
+
+
+def phase_profile(kw: dict, ticks: int) -> dict:
+    model = sim.MarketModel(rng=1, **kw)
+    model.run_for(WARMUP)
+    live = model.recorder.last()["n_live"]
+    return {"live": live, "ticks": ticks, "engine": kernels.engine(), "seconds_per_tick": profile_ticks(model, ticks)}
 
 
 def main(argv=None) -> dict:
@@ -307,58 +471,64 @@ def main(argv=None) -> dict:
     ap.add_argument("--ticks", type=int, default=100, help="timed ticks per size (after %d warm-up ticks)" % WARMUP)
     ap.add_argument("--repeats", type=int, default=3, help="runs per size below 10^6 (the first traces memory); the fastest counts")
     ap.add_argument("--repeats-largest", type=int, default=2, help="runs per size of 10^6 and more (the first traces memory)")
+    ap.add_argument("--repeats-numpy", type=int, default=2, help="runs per size of the numpy reference path")
     ap.add_argument("--speedup-size", type=float, default=1e4, help="live relationships of the plain-Mesa comparison")
     ap.add_argument("--speedup-ticks", type=int, default=30)
     ap.add_argument("--construction", type=float, default=1e6,
                     help="initial relationships of the construction market (5 per buyer, 100 buyers per exporter)")
+    ap.add_argument("--no-compile-time", action="store_true", help="skip measuring numba's compile time (two fresh processes)")
     ap.add_argument("--quick", action="store_true", help="sizes up to 1e5, 30 ticks, one repeat (a smoke run)")
     ap.add_argument("--out", type=Path, default=OUT, help="folder for bench.json and scaling.png")
     a = ap.parse_args(argv)
     if a.quick:
-        a.sizes, a.ticks, a.repeats, a.speedup_ticks, a.construction = "1e3,1e4,1e5", 30, 1, 10, 1e5
+        a.sizes, a.ticks, a.repeats, a.repeats_numpy, a.speedup_ticks, a.construction = "1e3,1e4,1e5", 30, 1, 1, 10, 1e5
     sizes = [int(float(x)) for x in a.sizes.split(",")]
     a.out.mkdir(parents=True, exist_ok=True)
 
     results = {"machine": machine(), "settings": {"ticks": a.ticks, "warmup": WARMUP, "repeats": a.repeats,
-                                                   "repeats_largest": a.repeats_largest, "clock": "time.process_time",
-                                                   "market": "benchmarks.run.market(N)"}}
-    scaling = []
-    for n in sizes:
-        kw = market(n)
-        memory, traced = memory_run(kw, a.ticks)
-        repeats = a.repeats if n < 1_000_000 else a.repeats_largest
-        runs = [traced] + [timed_run(kw, a.ticks) for _ in range(repeats - 1)]
-        best = dict(min(runs, key=lambda r: r["seconds_total"]))
-        best["construction_s"] = min(r["construction_s"] for r in runs)
-        best.update(target_live=n, params=kw, memory=memory, runs=len(runs))
-        best["bytes_per_live_relationship"] = best["memory"]["peak_bytes_per_live_relationship"]
-        scaling.append(best)
-        print(f"N={n:>9,}: live {best['live_mean']:>11,.0f}  {best['seconds_per_tick']*1e3:8.2f} ms/tick  "
-              f"{best['relationship_ticks_per_s']:.3g} rel-ticks/s  built in {best['construction_s']:.2f} s  "
-              f"peak {best['bytes_per_live_relationship']:.0f} B/rel", flush=True)
-    results["scaling"] = scaling
-    results["fitted_exponent"] = fit_exponent([r["live_mean"] for r in scaling], [r["seconds_per_tick"] for r in scaling])
-    print(f"fitted exponent of time per tick on live relationships: {results['fitted_exponent']:.3f}", flush=True)
+                                                   "repeats_largest": a.repeats_largest, "repeats_numpy": a.repeats_numpy,
+                                                   "clock": "time.process_time", "market": "benchmarks.run.market(N)",
+                                                   "market_params": MARKET, "live_per_buyer": LIVE_PER_BUYER}}
+    results["compile"] = {"measured": False} if a.no_compile_time else compile_seconds()
+    print("numba compile (s):", results["compile"], flush=True)
+    with engine_path("numba"):
+        kernels.warm_up()  # compiled kernels loaded from numba's cache before any timing
+        # the largest size once with glibc's default malloc settings (before tune_malloc), for the record
+        results["default_malloc"] = dict(timed_run(market(sizes[-1]), a.ticks), target_live=sizes[-1])
+        print(f"default malloc, N={sizes[-1]:,}: {results['default_malloc']['seconds_per_tick']*1e3:.1f} ms/tick", flush=True)
+    results["settings"]["malloc_tuned"] = tune_malloc()
 
-    largest = scaling[-1]
+    with engine_path("numba"):
+        results["scaling"] = scaling(sizes, a.ticks, a.repeats, a.repeats_largest)
+    with engine_path("numpy"):
+        results["scaling_numpy"] = scaling(sizes, a.ticks, a.repeats_numpy, 1, trace_largest=False)
+    for key, rows in (("fitted_exponent", results["scaling"]), ("fitted_exponent_numpy", results["scaling_numpy"])):
+        results[key] = fit_exponent([r["live_mean"] for r in rows], [r["seconds_per_tick"] for r in rows])
+        print(f"{key}: {results[key]:.3f}", flush=True)
+
     results["construction"] = construction_breakdown(construction_market(int(a.construction)))
     print("construction:", {k: round(v, 3) for k, v in results["construction"].items()}, flush=True)
 
-    profile_model = sim.MarketModel(rng=1, **largest["params"])
-    profile_model.run_for(WARMUP)
+    largest = results["scaling"][-1]
     n_prof = min(10, a.ticks)
-    results["phases"] = {"live": largest["live_mean"], "ticks": n_prof,
-                         "seconds_per_tick": profile_ticks(profile_model, n_prof)}
-    del profile_model
-    print("phases (ms/tick):", {k: round(v * 1e3, 2) for k, v in results["phases"]["seconds_per_tick"].items()}, flush=True)
+    with engine_path("numba"):
+        results["phases"] = phase_profile(largest["params"], n_prof)
+    with engine_path("numpy"):
+        results["phases_numpy"] = phase_profile(largest["params"], n_prof)
+    for key in ("phases", "phases_numpy"):
+        print(key, "(ms/tick):", {k: round(v * 1e3, 2) for k, v in results[key]["seconds_per_tick"].items()}, flush=True)
 
-    results["snapshots"] = snapshot_cost(min(sizes[-1], 100_000), min(a.ticks, 50), repeats=min(a.repeats, 2))
+    with engine_path("numba"):
+        results["snapshots"] = snapshot_cost(min(sizes[-1], 100_000), min(a.ticks, 50), repeats=min(a.repeats, 2))
     print("snapshots:", results["snapshots"], flush=True)
 
-    results["speedup"] = speedup(int(a.speedup_size), a.speedup_ticks)
-    print(f"plain Mesa: {results['speedup']['plain_mesa_seconds_per_tick']*1e3:.1f} ms/tick, engine "
-          f"{results['speedup']['engine_seconds_per_tick']*1e3:.2f} ms/tick: {results['speedup']['speedup']:.0f}x", flush=True)
+    for key, shape in (("speedup", market), ("speedup_default_market", default_market)):
+        results[key] = sp = speedup(int(a.speedup_size), a.speedup_ticks, shape=shape)
+        print(f"{key}: plain Mesa {sp['plain_mesa_seconds_per_tick']*1e3:.1f} ms/tick, engine "
+              f"{sp['engine_seconds_per_tick']*1e3:.2f} ms/tick ({sp['speedup']:.0f}x; numpy path "
+              f"{sp['engine_numpy_seconds_per_tick']*1e3:.2f} ms/tick, {sp['speedup_numpy_path']:.0f}x)", flush=True)
 
+    results["machine"]["load_average_at_end"] = os.getloadavg()
     path = a.out / "bench.json"
     path.write_text(json.dumps(results, indent=2, default=float))
     plot(results, a.out / "scaling.png")

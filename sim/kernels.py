@@ -381,22 +381,28 @@ def plan_forecasts(model, t: int):
 @_njit
 def _talk_rows(stage, exporter, buyer, born, revenue, order, perceived, size, active, comm, t, n_exporters):
     n = stage.size
-    live = np.empty(n, np.int64)
-    tr = np.empty(n, np.int64)
     n_prospects = np.zeros(n_exporters, np.int64)
     nl = nt = 0
-    for i in range(n):
+    for i in range(n):  # count first, so that the row lists take no more memory than they need
         comm[i] = 0.0
         st = stage[i]
         if st != DISSOLVED and active[exporter[i]]:
-            live[nl] = i
             nl += 1
             if st == AWARENESS:
                 n_prospects[exporter[i]] += 1
             else:
+                nt += 1
+    live = np.empty(nl, np.int32)
+    tr = np.empty(nt, np.int32)
+    nl = nt = 0
+    for i in range(n):
+        st = stage[i]
+        if st != DISSOLVED and active[exporter[i]]:
+            live[nl] = i
+            nl += 1
+            if st != AWARENESS:
                 tr[nt] = i
                 nt += 1
-    live, tr = live[:nl], tr[:nt]
     te = np.empty(nt, exporter.dtype)
     st_ = np.empty(nt, np.int8)
     age = np.empty(nt)
@@ -455,6 +461,7 @@ def talk(model, t: int) -> None:
     view = PolicyView(tick=t, exporter=te, stage=stage, age=age, revenue=rev, last_order=last, perceived=perc,
                       buyer_size=bsize, rng=model.streams["policy"])
     w = np.asarray(model.policy.priority(view), dtype=np.float64)
+    del view, te, stage, age, rev, last, perc, bsize  # free the view before the budget's temporaries
     if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
     acq = ex.budget * p["acquisition_share"]
@@ -770,6 +777,25 @@ def _stage_counts(stage):
     for i in range(stage.size):
         counts[stage[i]] += 1
     return counts
+
+
+@_njit
+def _drop_keys(keys, key_rows, keep):
+    """Ledger.compact's index update, in place: keep entries whose row is kept, renumbered; returns their count."""
+    new_row = np.empty(keep.size, np.int64)
+    j = 0
+    for i in range(keep.size):
+        new_row[i] = j
+        if keep[i]:
+            j += 1
+    m = 0
+    for k in range(keys.size):
+        r = key_rows[k]
+        if keep[r]:
+            keys[m] = keys[k]
+            key_rows[m] = new_row[r]
+            m += 1
+    return m
 
 
 @_njit

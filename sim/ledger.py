@@ -16,6 +16,9 @@ import numpy as np
 
 AWARENESS, EXPLORATION, EXPANSION, COMMITMENT, DISSOLVED = range(5)
 
+#: factor by which the arrays grow when full (and the room left after shrinking)
+GROWTH = 1.1
+
 #: column name -> dtype. Compact dtypes keep a relationship near 130 bytes.
 COLUMNS: dict[str, np.dtype] = {
     "id": np.dtype(np.int32),  # relationship id, stable across compaction
@@ -114,7 +117,7 @@ class Ledger:
     def _grow(self, need: int) -> None:
         if need <= self._cap:
             return
-        self._resize(max(need, int(self._cap * 1.25)))
+        self._resize(max(need, int(self._cap * GROWTH)))
 
     def _resize(self, cap: int) -> None:
         """Reallocate every column to ``cap`` rows (>= n), keeping the first ``n``."""
@@ -218,17 +221,16 @@ class Ledger:
         self._cool_keys, self._cool_ended = keys[last], ended[last]
         # drop the rows; the sorted key index keeps its order, rows are renumbered
         keep = ~gone
-        new_row = np.cumsum(keep) - 1
-        live_key = keep[self._key_rows]
-        self._keys = self._keys[live_key]
-        self._key_rows = new_row[self._key_rows[live_key]]
+        del gone, out
+        _drop_keys(self, keep)
         kept = np.flatnonzero(keep)
+        del keep
         for col in self._cols.values():
             _move_rows(col, kept, self.n)
         _move_rows(self._hist, kept, self.n)
         self.n = kept.size
-        if self._cap > 1.6 * self.n + 1024:  # give back room a shrinking market no longer needs
-            self._resize(int(1.25 * self.n) + 1024)
+        if self._cap > (1 + 2 * (GROWTH - 1)) * self.n + 1024:  # give back room a shrinking market no longer needs
+            self._resize(int(GROWTH * self.n) + 1024)
 
     def _archive_rows(self, out: np.ndarray) -> None:
         """Append dissolved rows ``out`` to the archive: one chunk of rows that traded, one of awareness only.
@@ -280,3 +282,17 @@ def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     pos = np.empty(keys.size, dtype=np.intp)
     pos[order] = np.searchsorted(sorted_keys, keys[order])
     return pos
+
+
+def _drop_keys(ledger: Ledger, keep: np.ndarray) -> None:
+    """Drop the index entries of rows not kept and renumber the others (in place when the kernels are on)."""
+    from . import kernels
+
+    if kernels.ENABLED:
+        m = kernels._drop_keys(ledger._keys, ledger._key_rows, keep)
+        ledger._keys, ledger._key_rows = ledger._keys[:m], ledger._key_rows[:m]
+        return
+    new_row = np.cumsum(keep) - 1
+    live_key = keep[ledger._key_rows]
+    ledger._keys = ledger._keys[live_key]
+    ledger._key_rows = new_row[ledger._key_rows[live_key]]

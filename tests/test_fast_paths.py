@@ -145,7 +145,8 @@ def test_benchmark_harness_writes_every_figure(tmp_path):
     from benchmarks.run import main
 
     main(["--sizes", "300,1200", "--ticks", "3", "--repeats", "1", "--repeats-largest", "1",
-          "--speedup-size", "300", "--speedup-ticks", "3", "--construction", "5000", "--out", str(tmp_path)])
+          "--speedup-size", "300", "--speedup-ticks", "3", "--construction", "5000", "--repeats-numpy", "1",
+          "--no-compile-time", "--out", str(tmp_path)])
     r = json.loads((tmp_path / "bench.json").read_text())
     assert (tmp_path / "scaling.png").stat().st_size > 10_000
     assert {"date", "cpu", "cores", "OPENBLAS_CORETYPE"} <= set(r["machine"])
@@ -159,3 +160,10 @@ def test_benchmark_harness_writes_every_figure(tmp_path):
     phases = r["phases"]["seconds_per_tick"]
     assert sum(v for k, v in phases.items() if k != "total") == pytest.approx(phases["total"])
     assert r["speedup"]["same_trajectory"] and r["speedup"]["speedup"] > 1
+    assert r["speedup_default_market"]["same_trajectory"]
+    # both engine paths are measured, on the same markets
+    assert [x["target_live"] for x in r["scaling_numpy"]] == [x["target_live"] for x in r["scaling"]]
+    assert {x["engine"] for x in r["scaling_numpy"]} == {"numpy"}
+    parts = r["scaling"][-1]["memory"]["parts_bytes"]
+    assert sum(parts.values()) == r["scaling"][-1]["memory"]["peak_bytes"]  # the breakdown adds up to the peak
+    assert parts["mesa_agents"] > 0 and parts["archive"] >= 0
