@@ -420,14 +420,10 @@ def _talk_rows(stage, exporter, buyer, born, revenue, order, perceived, size, ac
 
 
 @_njit
-def _talk_budget(live, stage, exporter, w, n_prospects, acq, ret, n_exporters):
+def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporters):
     total_w = np.zeros(n_exporters)
-    k = 0
-    for j in range(live.size):
-        i = live[j]
-        if stage[i] != AWARENESS:
-            total_w[exporter[i]] += w[k]
-            k += 1
+    for k in range(w.size):  # group_sum(te, w): trading rows in row order
+        total_w[te[k]] += w[k]
     budget = np.empty(live.size)
     k = 0
     for j in range(live.size):
@@ -461,12 +457,12 @@ def talk(model, t: int) -> None:
     view = PolicyView(tick=t, exporter=te, stage=stage, age=age, revenue=rev, last_order=last, perceived=perc,
                       buyer_size=bsize, rng=model.streams["policy"])
     w = np.asarray(model.policy.priority(view), dtype=np.float64)
-    del view, te, stage, age, rev, last, perc, bsize  # free the view before the budget's temporaries
+    del view, stage, age, rev, last, perc, bsize  # free the view before the budget's temporaries
     if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
     acq = ex.budget * p["acquisition_share"]
     ret = ex.budget * (1.0 - p["acquisition_share"])
-    budget, total_w = _talk_budget(live, L.stage, L.exporter, w, n_prospects, acq, ret, E)
+    budget, total_w = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, acq, ret, E)
     _scatter_f32(live, dynamics.communication(budget, model.channel_efficiency), L.communication)
     spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
     model.now.contact_spend = spent * ex.active * p["contact_cost"]
@@ -585,23 +581,34 @@ def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitme
         if reviewing[k]:
             looking[buyer[tr[k]]] = True
     f_calc, f_margin = F32(calculus_trust), F32(switch_margin)
-    m1 = np.full(n_buyers, -np.inf)
     n = stage.size
-    for i in range(n):  # largest attractiveness per looking buyer (grouped.group_second_max)
+    m = 0
+    for i in range(n):  # live rows of the buyers who look around (a few percent): count, then list
         if stage[i] != DISSOLVED and looking[buyer[i]]:
-            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
-            if a > m1[buyer[i]]:
-                m1[buyer[i]] = a
-    n_best = np.zeros(n_buyers, np.int64)
-    m2 = np.full(n_buyers, -np.inf)
+            m += 1
+    rows = np.empty(m, np.int64)
+    m = 0
     for i in range(n):
         if stage[i] != DISSOLVED and looking[buyer[i]]:
-            b = buyer[i]
-            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
-            if a == m1[b]:
-                n_best[b] += 1
-            elif a > m2[b]:
-                m2[b] = a
+            rows[m] = i
+            m += 1
+    a_rows = np.empty(m)
+    m1 = np.full(n_buyers, -np.inf)
+    for k in range(m):  # largest attractiveness per looking buyer (grouped.group_second_max)
+        i = rows[k]
+        a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
+        a_rows[k] = a
+        if a > m1[buyer[i]]:
+            m1[buyer[i]] = a
+    n_best = np.zeros(n_buyers, np.int64)
+    m2 = np.full(n_buyers, -np.inf)
+    for k in range(m):
+        b = buyer[rows[k]]
+        a = a_rows[k]
+        if a == m1[b]:
+            n_best[b] += 1
+        elif a > m2[b]:
+            m2[b] = a
     out = np.zeros(tr.size, np.bool_)
     for k in range(tr.size):
         if reviewing[k]:

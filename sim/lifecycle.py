@@ -51,11 +51,13 @@ def advance(model, t: int) -> None:
     """Exporter exits, the key-account shock, stage moves and dissolutions of this tick."""
     p, L, ex = model.p, model.ledger, model.exporters
     now = model.now
-    if kernels.ENABLED:
-        now.trading_at_start = int(kernels._stage_counts(L.stage)[1:4].sum())
+    rows = getattr(now, "rows", None)  # trading rows of this tick: no stage has changed since they were listed
+    if kernels.ENABLED and rows is not None:
+        now.trading_at_start = int(rows.size)
     else:
         now.trading_at_start = int(np.count_nonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED)))
 
+    dissolved_before = model.recorder.n_dissolved
     # exporters leave: exogenous hazard, or persistently negative profit
     u = model.streams["exit"].random(ex.n)
     leaving = ex.active & ((u < p["exit_rate"]) | (ex.neg_profit_ticks >= p["exit_patience"]))
@@ -69,7 +71,12 @@ def advance(model, t: int) -> None:
         lose_key_accounts(model, t)
 
     # stage moves of trading rows (their draws come first, fixed in size)
-    tr = kernels._trading_rows(L.stage) if kernels.ENABLED else np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+    if kernels.ENABLED and rows is not None and model.recorder.n_dissolved == dissolved_before:
+        tr = rows  # no exit or shock this tick: the same rows
+    elif kernels.ENABLED:
+        tr = kernels._trading_rows(L.stage)
+    else:
+        tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
     u_review = model.streams["lifecycle"].random(tr.size)
     if kernels.ENABLED:  # the same rules in one compiled pass
         endings, up1, up2, down = kernels.stage_moves(model, tr, u_review)

@@ -158,6 +158,7 @@ class Recorder:
             active_exporters=int(active.sum()),
         )
         self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))
+        self._last = row
         every = model.p["snapshot_every"]
         if every and t % every == 0:
             self._snapshots.append(snapshot(model, t))
@@ -166,7 +167,11 @@ class Recorder:
         return pd.DataFrame.from_records(self._rows, columns=list(TIMESERIES_COLUMNS))
 
     def last(self) -> dict:
-        return dict(zip(TIMESERIES_COLUMNS, self._rows[-1])) if self._rows else {}
+        if not self._rows:
+            return {}
+        if getattr(self, "_last", None) is None or len(self._last) != len(TIMESERIES_COLUMNS):
+            self._last = dict(zip(TIMESERIES_COLUMNS, self._rows[-1]))
+        return dict(self._last)
 
     def snapshots(self) -> pd.DataFrame:
         if not self._snapshots:
