@@ -26,4 +26,5 @@ test: install-test
 
 # Performance benchmark (docs/performance.md): writes benchmarks/results/bench.json and scaling.png.
 bench: install
+	$(BIN)/pip install -q -e '.[fast]'
 	$(BIN)/python -m benchmarks $(ARGS)
