@@ -5,13 +5,20 @@ With a scenario FILE (environment variable ``RELSIM_DASHBOARD_SCENARIO`` when
 started by ``solara run``) the market starts from that scenario's parameters;
 the sliders then start at the scenario's values.
 
-Charts (ECharts, drawn in the browser from one JSON option per chart and step):
-stage counts over time, mean trust and commitment, dissolutions by cause; a
-network of exporters (inner ring) and buyers (outer ring) whose edges are the
-live trading relationships coloured by stage. Node positions are computed once
-per market, from the agents' shared-values vectors (a radial edge joins
-partners whose values are close); each step only redraws the edges. The chart
-builders (``*_chart``) are pure functions of the model.
+Controls: Mesa's sliders, each labelled with its current position; they take
+effect on Reset, and the summary lists what the next Reset will change.
+
+Charts (ECharts, drawn in the browser): stage counts over time, mean trust and
+commitment, dissolutions by cause; a network of exporters (inner ring) and
+buyers (outer ring) whose edges are the live trading relationships coloured by
+stage. Node positions are computed once per market, from the agents'
+shared-values vectors (a radial edge joins partners whose values are close).
+The chart builders (``*_chart``) are pure functions of the model; each chart is
+sent as a static option (once per Reset) plus a per-step update (the series'
+data) that the browser merges in place.
+
+Per Step, relsim's components re-render together in one render pass (see
+``Session``); Mesa's own step counter adds one more.
 
 The engine never imports this module.
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -59,6 +67,10 @@ class ClassroomMarket(MarketModel):
     """
 
     def __init__(self, **kwargs):
+        # Mesa's Reset passes the controls' values; a control never moved arrives as its reactive
+        kwargs = {k: (v.value if isinstance(v, solara.Reactive) else v) for k, v in kwargs.items()}
+        #: the seed the market was built with (the Seed control)
+        self.seed = kwargs.get("rng")
         super().__init__(**kwargs)
         self.layout_exporters, self.layout_buyers = ring_layout(
             self.exporters.values, self.buyers.values
@@ -86,6 +98,13 @@ class ClassroomMarket(MarketModel):
             self.lapsed_awareness += int(np.count_nonzero(now & (peak == AWARENESS)))
         row = self.dissolved_by_cause[-1] + counts[[CAUSES.index(c) for c in TRADING_CAUSES]]
         self.dissolved_by_cause = np.vstack([self.dissolved_by_cause, row])
+
+    @property
+    def timeseries(self):
+        """``MarketModel.timeseries``, built once per tick (the summary and two charts read it)."""
+        if getattr(self, "_ts_tick", None) != self.steps:
+            self._ts, self._ts_tick = super().timeseries, self.steps
+        return self._ts
 
     def live_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(exporter, buyer, stage) of every trading relationship (exploration to commitment)."""
@@ -172,6 +191,9 @@ def dissolution_chart(model: ClassroomMarket) -> dict:
               for i, c in enumerate(TRADING_CAUSES)]
     option = _time_chart(f"Dissolutions by cause, cumulative ({model.lapsed_awareness} unused awareness lapsed)",
                          series, (0, None))
+    # every cause in the legend: a plain legend wraps onto a second row (a scrolling one hides causes)
+    option["legend"] = {**option["legend"], "type": "plain", "left": 8, "right": 8, "itemGap": 8}
+    option["grid"] = {**option["grid"], "top": 84}
     # stacking needs a category x axis (on two value axes ECharts would stack along x)
     option["xAxis"] = {**option["xAxis"], "type": "category", "boundaryGap": False, "data": ticks.tolist()}
     return option
@@ -187,17 +209,16 @@ def network_chart(model: ClassroomMarket) -> dict:
         if s == "awareness":
             continue
         pick = stage == code
-        segs = np.stack([pe[e[pick]], pb[b[pick]]], axis=1).tolist()
+        segs = np.stack([pe[e[pick]], pb[b[pick]]], axis=1).tolist()  # [[x0, y0], [x1, y1]] per edge
         series.append({"name": s, "type": "lines", "coordinateSystem": "cartesian2d", "silent": True,
-                       "lineStyle": {"color": STAGE_COLORS[s], "width": 0.8, "opacity": 0.75},
-                       "data": [{"coords": c} for c in segs]})
+                       "lineStyle": {"color": STAGE_COLORS[s], "width": 0.8, "opacity": 0.75}, "data": segs})
     partner = model.buyers.partnership
     for name, mask, color in (("partnership buyers", partner, "#444444"),
                               ("transactional buyers", ~partner, "#bbbbbb")):
-        series.append({"name": name, "type": "scatter", "symbolSize": 3, "color": color,
-                       "data": pb[mask].tolist()})
+        series.append({"name": name, "type": "scatter", "symbolSize": 3, "color": color, "silent": True,
+                       "large": True, "largeThreshold": 0, "data": pb[mask].tolist()})
     active = model.exporters.active
-    series.append({"name": "exporters", "type": "scatter", "symbolSize": 10, "color": "#000000", "z": 5,
+    series.append({"name": "exporters", "type": "scatter", "symbolSize": 10, "color": "#000000", "z": 5, "silent": True,
                    "data": [{"value": xy, "itemStyle": {"color": "#000000" if a else "#ffffff",
                                                         "borderColor": "#000000"}}
                             for xy, a in zip(pe.tolist(), active.tolist())]})
@@ -215,14 +236,49 @@ def network_chart(model: ClassroomMarket) -> dict:
     }
 
 
-def summary_lines(model: ClassroomMarket) -> list[str]:
-    """Plain lines: tick, the market's settings (the sliders' values at the last Reset), counts."""
+def _fmt(name: str, value: Any) -> str:
+    """A control's value as shown to the class: as many decimals as the slider's step."""
+    if name not in CONTROLS or isinstance(value, str):
+        return str(value)
+    step = CONTROLS[name][4]
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) if step < 1 else 0
+    text = f"{value:.{decimals}f}"
+    return text if float(text) == value else f"{value:g}"
+
+
+def market_settings(model: ClassroomMarket) -> dict[str, Any]:
+    """The controls' values the market was built with (at its last Reset): control name -> value."""
+    return {**{k: model.p[k] for k in CONTROLS}, "policy": model.p["policy"], "rng": model.seed}
+
+
+def pending_changes(model: ClassroomMarket, controls: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Controls whose current position differs from the running market: name -> (now, next Reset)."""
+    now = market_settings(model)
+    return {k: (now[k], v) for k, v in controls.items() if k in now and v != now[k]}
+
+
+def summary_lines(model: ClassroomMarket, controls: dict[str, Any] | None = None) -> list[str]:
+    """Plain lines: tick and size; the running market's settings; what the next Reset changes; counts.
+
+    ``controls`` are the controls' current positions (name -> value); without them
+    the "next Reset" line is left out.
+    """
     p = model.p
     lines = [
         f"Tick {model.steps} · {p['n_exporters']} exporters × {p['n_buyers']} buyers · policy {p['policy']}",
-        " · ".join(f"{CONTROLS[k][0].lower()} {p[k]:g}" for k in CONTROLS if k not in ("n_exporters", "n_buyers")),
-        "Moved a slider? Press Reset to start a new market with it.",
+        "Running market (settings of the last Reset): "
+        + " · ".join(f"{LABELS[k].lower()} {_fmt(k, p[k])}" for k in CONTROLS
+                     if k not in ("n_exporters", "n_buyers")) + f" · seed {model.seed}",
     ]
+    if controls is not None:
+        changes = pending_changes(model, controls)
+        if changes:
+            lines.append("⟳ Next Reset: " + " · ".join(
+                f"{LABELS[k].lower()} {_fmt(k, old)} → {_fmt(k, new)}" for k, (old, new) in changes.items())
+                + " — press Reset to apply")
+        else:
+            lines.append("Next Reset: no change (the controls match the running market). "
+                         "Controls take effect when you press Reset.")
     if not model.steps:
         return lines + ["Press Step or ▶ to start the market."]
     last = model.timeseries.iloc[-1]
@@ -234,76 +290,157 @@ def summary_lines(model: ClassroomMarket) -> list[str]:
     ]
 
 
-# ---- solara components ---------------------------------------------------------------
+# ---- the chart widget ----------------------------------------------------------------
+#: series whose data never change for a market (drawn once per Reset, never re-sent)
+STATIC_SERIES = frozenset({"partnership buyers", "transactional buyers"})
+
+
+def split_option(option: dict) -> tuple[str, str]:
+    """An ECharts option as (static JSON, per-step JSON).
+
+    The static part (axes, legend, styles, fixed series) is the same on every step
+    of a market, so reacton sends it only after a Reset; the per-step part holds
+    the title, the series' data (matched by series name) and a category axis' ticks.
+    In the browser the per-step part is merged into the chart (``setOption`` with
+    ``notMerge=false``) instead of rebuilding the whole chart.
+    """
+    static = {**option, "title": {**option["title"], "text": ""}}
+    update: dict[str, Any] = {"title": {"text": option["title"]["text"]}, "series": []}
+    static["series"] = []
+    for s in option["series"]:
+        if s["name"] in STATIC_SERIES:
+            static["series"].append(s)
+        else:
+            static["series"].append({**s, "data": []})
+            update["series"].append({"name": s["name"], "data": s["data"]})
+    if "data" in option.get("xAxis", {}):
+        static["xAxis"] = {**option["xAxis"], "data": []}
+        update["xAxis"] = {"data": option["xAxis"]["data"]}
+    dump = lambda o: json.dumps(o, allow_nan=False, separators=(",", ":"))  # noqa: E731
+    return dump(static), dump(update)
+
+
 def _echarts_template() -> str:
-    """Solara's ECharts template, reading the option from a JSON string."""
+    """Solara's ECharts template, reading a static option and merging a per-step one (JSON strings)."""
     text = Path(inspect.getfile(EchartsWidget)).with_name("echarts.vue").read_text()
-    patched = text.replace("setOption(this.option, true)", "setOption(JSON.parse(this.option_json), true)")
-    patched = patched.replace("    option() {", "    option_json() {")
-    if patched.count("JSON.parse(this.option_json)") != 2 or "option_json() {" not in patched:
+    watch_start, watch_end = text.find("  watch: {"), text.find("  methods: {")
+    create = "this.chart.setOption(this.option, true);"
+    if watch_start < 0 or watch_end < watch_start or text.count(create) != 2:
         raise RuntimeError("solara's echarts.vue changed; update sim/dashboard.py")
-    return patched
+    watch = """  watch: {
+    option_json() { this.draw(true); },
+    update_json() { this.draw(false); },
+  },
+"""
+    draw = """    draw(full) {
+      // chart is created asynchronously (after echarts.js loads); create() draws then
+      if (!this.chart) return;
+      if (full) this.chart.setOption(JSON.parse(this.option_json), true);
+      this.chart.setOption(JSON.parse(this.update_json), false);
+    },
+"""
+    text = text[:watch_start] + watch + text[watch_end:]
+    text = text.replace("  methods: {\n", "  methods: {\n" + draw, 1)
+    return text.replace(create, "this.draw(true);")
 
 
 class JsonEcharts(EchartsWidget):
-    """An ECharts widget whose option travels as one JSON string.
+    """An ECharts widget drawn from two JSON strings: a static option and a per-step update.
 
-    A large option passed as a nested dict would make reacton walk every nested
-    list on each render (several renders per step); a string is compared once.
+    Strings keep reacton's comparison cheap (one string compare, not a walk of
+    nested lists); the split keeps each step's message small and lets ECharts
+    update the series in place.
     """
 
     template_file = None
     template = traitlets.Unicode(_echarts_template()).tag(sync=True)
     option_json = traitlets.Unicode("{}").tag(sync=True)
+    update_json = traitlets.Unicode("{}").tag(sync=True)
 
 
 def _chart(option: dict, css_class: str, height: int = 340, width: int | None = None):
     size = f"height: {height}px; width: {width}px; margin: 0 auto;" if width else f"height: {height}px; width: 100%;"
+    static, update = split_option(option)
     with solara.Column(classes=[css_class], style={"width": "100%"}) as col:
-        JsonEcharts.element(option_json=json.dumps(option, allow_nan=False), attributes={"style": size},
-                            responsive=True)
+        JsonEcharts.element(option_json=static, update_json=update, attributes={"style": size}, responsive=True)
     return col
 
 
-# Solara components (not plain functions): SolaraViz keeps them mounted across renders,
-# and each re-renders when SolaraViz's update counter moves (a step or a reset).
+# ---- solara components ---------------------------------------------------------------
+class Session:
+    """What one browser session's components share (provided by ``Page`` as a solara context).
+
+    ``tick``: a reactive that moves once per step or reset. Mesa's SolaraViz bumps its
+    global ``update_counter``, and every component reading it is re-rendered in a render
+    pass of its own; relaying it through one subscription (``relay``) makes all of
+    relsim's components re-render together, in one pass.
+    ``controls``: one reactive per control, bound two-way to Mesa's sliders: their
+    current positions, which the next Reset will use.
+    """
+
+    def __init__(self, controls: dict[str, solara.Reactive]):
+        self.tick = solara.reactive(0)
+        self.controls = controls
+
+    def relay(self):
+        """Subscribe ``tick`` to Mesa's update counter; returns the unsubscribe function (a use_effect)."""
+        return update_counter.subscribe(lambda value: self.tick.set(value))
+
+    def positions(self) -> dict[str, Any]:
+        return {k: r.value for k, r in self.controls.items()}
+
+
+session_context = solara.create_context(None)
+
+
+def _tick() -> None:
+    """Follow the session's step counter (Mesa's own, when rendered outside ``Page``)."""
+    session = solara.use_context(session_context)
+    (session.tick if session is not None else update_counter).get()
+
+
 @solara.component
 def NetworkView(model):
-    update_counter.get()
+    _tick()
     return _chart(network_chart(model), "relsim-network", 390, 350)
 
 
 @solara.component
 def StageChart(model):
-    update_counter.get()
+    _tick()
     return _chart(stage_chart(model), "relsim-stages")
 
 
 @solara.component
 def TrustChart(model):
-    update_counter.get()
+    _tick()
     return _chart(trust_chart(model), "relsim-trust")
 
 
 @solara.component
 def DissolutionChart(model):
-    update_counter.get()
+    _tick()
     return _chart(dissolution_chart(model), "relsim-dissolutions")
 
 
 @solara.component
 def Summary(model):
-    update_counter.get()
-    lines = summary_lines(model)
+    _tick()
+    session = solara.use_context(session_context)
+    lines = summary_lines(model, session.positions() if session is not None else None)
     with solara.Column(classes=["relsim-summary"], gap="6px") as col:
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "1.1em"})
         for line in lines[1:]:
-            solara.Text(line)
+            if line.startswith("⟳ Next Reset:"):  # controls moved since the last Reset
+                solara.Text(line, classes=["relsim-pending"], style={"color": "#b35900", "font-weight": "bold"})
+            elif line.startswith("Next Reset:"):
+                solara.Text(line, style={"color": "#666666", "font-style": "italic"})
+            else:
+                solara.Text(line)
     return col
 
 
 COMPONENTS = [Summary, NetworkView, StageChart, TrustChart, DissolutionChart]
-
 
 # ---- controls ------------------------------------------------------------------------
 #: control name -> (label, widget, min, max, step); min/max within the parameter's allowed range
@@ -318,6 +455,7 @@ CONTROLS: dict[str, tuple[str, str, float, float, float]] = {
     "beta": ("Intensity of choice (beta)", "SliderFloat", 0.0, 20.0, 0.5),
 }
 SEED_MAX = 999
+LABELS = {**{k: v[0] for k, v in CONTROLS.items()}, "policy": "Retention policy", "rng": "Seed"}
 
 
 def model_params(base: dict[str, Any] | None = None, seed: int = 1) -> dict[str, Any]:
@@ -360,17 +498,48 @@ def make_model(params: dict[str, Any]) -> ClassroomMarket:
     return ClassroomMarket(**kwargs)
 
 
+def warm_up() -> None:
+    """Run a tiny market for a few ticks, so the engine's compiled kernels load at start-up, not on the first Step."""
+    ClassroomMarket(n_exporters=3, n_buyers=40, rng=0).run_for(15)
+
+
+warm_up()
 _BASE, _SEED = scenario_kwargs(os.environ.get(SCENARIO_ENV))
 PARAMS_UI = model_params(_BASE, _SEED)
 TITLE = "relsim classroom" + (f": {os.path.basename(os.environ[SCENARIO_ENV])}" if os.environ.get(SCENARIO_ENV) else "")
+
+#: the sidebar's sliders: label above a full-width track, so the value in the label never moves the track
+CSS = """
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
+.v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
+"""
+
+
+def labelled(params: dict[str, Any], positions: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each slider's label showing its current position ("Exporters: 12")."""
+    out = dict(params)
+    for name, value in positions.items():
+        spec = params[name]
+        if spec["type"].startswith("Slider"):
+            out[name] = {**spec, "label": f"{spec['label']}: {_fmt(name, value)}"}
+    return out
 
 
 @solara.component
 def Page():
     """One market per browser session, built from the controls' starting values."""
     model = solara.use_memo(lambda: make_model(PARAMS_UI), [])
-    return SolaraViz(model, components=list(COMPONENTS), model_params=PARAMS_UI, name=TITLE,
-                     play_interval=50)
+    names = [k for k, v in PARAMS_UI.items() if isinstance(v, dict) and "type" in v]
+    # one reactive per control, handed to Mesa's inputs as their value: they bind to it both ways
+    controls = {k: solara.use_reactive(PARAMS_UI[k]["value"]) for k in names}  # noqa: SH103 (fixed order)
+    session = solara.use_memo(lambda: Session(controls), [])
+    solara.use_effect(session.relay, [])
+    session_context.provide(session)
+    params = {k: ({**v, "value": controls[k]} if k in controls else v) for k, v in PARAMS_UI.items()}
+    solara.Style(CSS)
+    SolaraViz(model, components=list(COMPONENTS), model_params=labelled(params, session.positions()),
+                     name=TITLE, play_interval=50)
 
 
 page = Page

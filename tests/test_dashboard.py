@@ -87,21 +87,89 @@ def _summary(rc) -> str:
     return texts[0]
 
 
-def test_controls_reset_and_step_drive_the_market_through_mesa():
-    box, rc = solara.render(solara.AppLayout(children=[d.Page()]), handle_error=False)
+def _slider(rc, name: str):
+    """The sidebar slider whose label starts with ``name:`` (labels carry the current value)."""
+    (w,) = [w for w in rc.find(v.Slider).widgets if (w.label or "").startswith(name + ":")]
+    return w
+
+
+def _texts(rc, prefix: str) -> list[str]:
+    return [w.children[0] for w in rc.find(v.Html, tag="span").widgets
+            if w.children and isinstance(w.children[0], str) and w.children[0].startswith(prefix)]
+
+
+@pytest.fixture
+def rc():
+    """The app rendered without a browser; closed after the test (its components stop following Mesa)."""
+    _, rc = solara.render(solara.AppLayout(children=[d.Page()]), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def test_controls_show_their_values_and_take_effect_on_reset(rc):
     assert _summary(rc).startswith("Tick 0 · 20 exporters × 500 buyers · policy uniform")
-    rc.find(v.Slider, label="Exporters").widget.v_model = 6
-    rc.find(v.Slider, label="Buyers").widget.v_model = 100
+    assert _slider(rc, "Exporters").label == "Exporters: 20"
+    assert _slider(rc, "Opportunism (mean)").label == "Opportunism (mean): 0.05"
+    assert _slider(rc, "Seed").label == "Seed: 1"
+    assert _texts(rc, "Next Reset: no change")
+    _slider(rc, "Exporters").v_model = 6
+    _slider(rc, "Buyers").v_model = 100
+    _slider(rc, "Opportunism (mean)").v_model = 0.2
     rc.find(v.Select, label="Retention policy").widget.v_model = "key_accounts"
+    # each slider shows where it is now; the running market is unchanged until Reset, and the
+    # summary lists what the next Reset will change
+    assert _slider(rc, "Exporters").label == "Exporters: 6"
+    assert _slider(rc, "Opportunism (mean)").label == "Opportunism (mean): 0.20"
+    assert _summary(rc).startswith("Tick 0 · 20 exporters × 500 buyers · policy uniform")
+    (pending,) = _texts(rc, "⟳ Next Reset:")
+    for change in ("exporters 20 → 6", "buyers 500 → 100", "opportunism (mean) 0.05 → 0.20",
+                   "retention policy uniform → key_accounts"):
+        assert change in pending, pending
+    assert "seed" not in pending and "beta" not in pending  # unchanged controls are not listed
     rc.find(v.Btn, children=["Reset"]).widget.click()
     assert _summary(rc) == "Tick 0 · 6 exporters × 100 buyers · policy key_accounts"
+    assert not _texts(rc, "⟳ Next Reset:") and _texts(rc, "Next Reset: no change")
+    # controls never moved reach the new market too (Mesa hands their reactive values to the model)
+    assert _slider(rc, "Seed").label == "Seed: 1"
     step = rc.find(v.Btn, children=["Step"]).widget
     for _ in range(4):
         step.click()
     assert _summary(rc).startswith("Tick 4 · 6 exporters × 100 buyers")
-    net = [json.loads(w.option_json) for w in rc.find(d.JsonEcharts).widgets]
-    titles = [o["title"]["text"] for o in net]
+    charts = [w for w in rc.find(d.JsonEcharts).widgets]
+    titles = [json.loads(w.update_json)["title"]["text"] for w in charts]
     assert any(t.startswith("Tick 4: ") for t in titles), titles
+    # a second Reset with a moved seed builds a different market of the same size
+    _slider(rc, "Seed").v_model = 7
+    assert "seed 1 → 7" in _texts(rc, "⟳ Next Reset:")[0]
+    rc.find(v.Btn, children=["Reset"]).widget.click()
+    assert _summary(rc) == "Tick 0 · 6 exporters × 100 buyers · policy key_accounts"
+    assert "seed 7" in _texts(rc, "Running market")[0]
+
+
+def test_pending_changes_compare_controls_with_the_running_market():
+    model = small(beta=2.0)
+    now = d.market_settings(model)
+    assert now["beta"] == 2.0 and now["rng"] == 3 and now["n_exporters"] == 5
+    assert d.pending_changes(model, now) == {}
+    assert d.pending_changes(model, {**now, "beta": 6.5, "policy": "key_accounts"}) == {
+        "beta": (2.0, 6.5), "policy": ("uniform", "key_accounts")}
+    lines = d.summary_lines(model, {**now, "beta": 6.5})
+    assert lines[2] == "⟳ Next Reset: intensity of choice (beta) 2.0 → 6.5 — press Reset to apply"
+
+
+def test_a_step_re_renders_relsims_components_together_in_one_pass(rc):
+    step = rc.find(v.Btn, children=["Step"]).widget
+    step.click()
+    runs = [c.render_count for c in d.COMPONENTS]
+    passes = rc.render_count
+    for _ in range(3):
+        step.click()
+    # Mesa re-renders each follower of its update counter in a pass of its own (six per Step with
+    # relsim's five components following it); relayed, relsim's components share one pass and
+    # Mesa's step counter ("Information") takes the other
+    assert rc.render_count - passes <= 2 * 3
+    for c, before in zip(d.COMPONENTS, runs):
+        assert c.render_count - before == 3, c.name  # each component once per Step
 
 
 # ---- what the charts show ------------------------------------------------------------------
@@ -134,7 +202,7 @@ def test_network_edges_are_the_trading_relationships_by_stage():
     # every edge joins its exporter (inner ring) to its buyer (outer ring)
     (expl,) = [x for x in option["series"] if x["name"] == "exploration"]
     for seg in expl["data"]:
-        (x0, y0), (x1, y1) = seg["coords"]
+        (x0, y0), (x1, y1) = seg
         assert np.hypot(x0, y0) == pytest.approx(d.INNER, abs=2e-3)
         assert np.hypot(x1, y1) == pytest.approx(d.OUTER, abs=2e-3)
     json.dumps(option, allow_nan=False)  # what the widget sends must be strict JSON
@@ -156,6 +224,45 @@ def test_layout_is_computed_once_and_follows_shared_values():
     rng = np.random.default_rng(0)
     others = rng.integers(0, len(pb), len(pb))
     assert ring(np.arange(len(pb)), nearest).mean() < 0.5 * ring(np.arange(len(pb)), others).mean()
+
+
+def test_each_chart_is_sent_as_a_static_part_once_and_a_per_step_update():
+    model = small()
+    model.run_for(5)
+    charts = (d.stage_chart, d.trust_chart, d.dissolution_chart, d.network_chart)
+    before = {f: d.split_option(f(model)) for f in charts}
+    model.run_for(5)
+    for f in charts:
+        option = f(model)
+        static, update = d.split_option(option)
+        assert static == before[f][0], f.__name__  # unchanged by steps: reacton does not re-send it
+        assert update != before[f][1], f.__name__
+        static, update = json.loads(static), json.loads(update)
+        # static + update (merged by series name in the browser) is the whole option
+        data = {s["name"]: s["data"] for s in static["series"]} | {s["name"]: s["data"] for s in update["series"]}
+        assert data == {s["name"]: json.loads(json.dumps(s["data"])) for s in option["series"]}
+        assert update["title"]["text"] == option["title"]["text"]
+        assert set(s["name"] for s in update["series"]).isdisjoint(d.STATIC_SERIES)
+    # buyers' positions are static for a market, but belong to it: a new market re-sends them
+    other = small(values_spread=1.5)
+    assert d.split_option(d.network_chart(other))[0] != d.split_option(d.network_chart(model))[0]
+
+
+def test_dissolution_legend_shows_every_cause():
+    option = d.dissolution_chart(small())
+    assert option["legend"]["type"] == "plain"  # a scrolling legend hid "dissatisfaction" on a second page
+    assert [s["name"] for s in option["series"]] == [c.replace("_", " ") for c in d.TRADING_CAUSES]
+    assert "dissatisfaction" in [s["name"] for s in option["series"]]
+
+
+def test_timeseries_is_built_once_per_tick_and_stays_current():
+    model = small()
+    model.run_for(3)
+    assert model.timeseries is model.timeseries
+    model.step()
+    fresh = sim.MarketModel.timeseries.fget(model)
+    assert len(model.timeseries) == len(fresh) == 4
+    assert model.timeseries.equals(fresh)
 
 
 def test_time_charts_follow_the_timeseries():

@@ -150,8 +150,18 @@ def test_dashboard_in_chromium(chromium, server):
                 page.keyboard.press("ArrowLeft")  # 20 -> 12 exporters
             page.get_by_label("Retention policy").click(force=True)
             page.locator(".v-menu__content .v-list-item", has_text="key_accounts").click()
+            # each slider shows its value at rest; the summary says what the next Reset changes
+            page.keyboard.press("Escape")
+            page.locator(".relsim-summary").click()  # focus away from the controls
+            page.wait_for_selector(".v-input__slider label:text-is('Exporters: 12')", timeout=30_000)
+            page.wait_for_selector(".relsim-pending", timeout=30_000)
+            pending = page.locator(".relsim-pending").inner_text()
+            assert "exporters 20 → 12" in pending and "retention policy uniform → key_accounts" in pending, pending
+            expect_text(page, "Tick 0 · 20 exporters × 500 buyers")  # not applied before Reset
+            page.screenshot(path=str(SHOTS / "1-controls-moved.png"))
             page.get_by_role("button", name="Reset").click()
             expect_text(page, "Tick 0 · 12 exporters × 500 buyers · policy key_accounts")
+            assert page.locator(".relsim-pending").count() == 0
             time.sleep(1.0)
             net0, stages0 = network.screenshot(), stages.screenshot()
             (SHOTS / "1-network-tick0.png").write_bytes(net0)
