@@ -123,12 +123,35 @@ def place_orders_logit(model, t: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# fulfil (trade.fulfil, dynamics.monitoring)
+# fulfil, invest, judge and plan's forecasts in one pass over the trading rows
+# (trade.fulfil, dynamics.monitoring; trade.invest, dynamics.investment_update, dynamics.switching_cost;
+#  evaluation.judge, dynamics.satisfaction_update, trust_update, commitment_update, preference_update;
+#  trade._forecast for exponential smoothing with information sharing)
+# Within a row the four parts run in the engine's phase order; no part reads another row, so one
+# pass gives what the four phases give one after the other.
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _fulfil(tr, exporter, buyer, order, stock, active, opportunism, quality, price, unit_cost,
-            monitoring, trust, comm, u_act, u_detect, excessive, thr, thr_den, strength, shading, fit_bonus,
-            profit, volume, revenue_col, margin_col, n_orders, n_exporters):
+def _count_by(rows, group, n_groups):
+    """Rows per group (np.bincount of group[rows])."""
+    out = np.zeros(n_groups, np.int64)
+    for k in range(rows.size):
+        out[group[rows[k]]] += 1
+    return out
+
+
+@_njit
+def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, quality, price, unit_cost,
+                monitoring, u_act, u_detect, size, partnership, importance, count_b, exp_table,
+                trust_c, comm, volume, revenue_col, margin_col, n_orders, investment, switching,
+                outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
+                tc_c, tk_c, ti_c, commit_c, preference, level, demand, expected_next,
+                fp, n_exporters, plan_on, sharing, database, survey, excessive):
+    # fp: float parameters, in the order of _trade_params
+    (thr, thr_den, strength, shading, fit_bonus, profit, rate, depreciation, sc_strength,
+     s, a, dlevel, alignment, gain, loss, penalty, cdecay, igain, ceffect, sveffect,
+     cgain, cdecay2, bloss, gamma, alpha) = (fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7], fp[8],
+                                             fp[9], fp[10], fp[11], fp[12], fp[13], fp[14], fp[15], fp[16],
+                                             fp[17], fp[18], fp[19], fp[20], fp[21], fp[22], fp[23], fp[24])
     n = tr.size
     E = n_exporters
     orders_e = np.zeros(E)
@@ -143,27 +166,41 @@ def _fulfil(tr, exporter, buyer, order, stock, active, opportunism, quality, pri
         else:
             fill_e[j] = 1.0
     ordered = np.empty(n, np.bool_)
-    delivered = np.empty(n)
     opp = np.empty(n, np.bool_)
     detected = np.empty(n, np.bool_)
     value = np.empty(n)
-    payoff = np.empty(n)
+    err = np.empty(n)
     delivered_e = np.zeros(E)
     revenue_e = np.zeros(E)
     margin_e = np.zeros(E)
     rev2_e = np.zeros(E)
+    forecast_e = np.zeros(E)
     half_shading = 0.5 * shading
     f_thr, f_den, f_strength, f_fit = F32(thr), F32(thr_den), F32(strength), F32(fit_bonus)
+    f_keep_inv = F32(1.0 - depreciation)
+    f_1s, f_1a = F32(1.0 - s), F32(1.0 - a)
+    f_tiny, f08 = F32(1e-12), F32(0.8)
+    f_align = F32(alignment)
+    f_cd = F32(1.0 - cdecay)
+    f_ce, f_sv_half = F32(ceffect), F32(0.5 * sveffect)
+    f_ig_sv = F32(igain * sveffect)
+    f_sv = F32(sveffect)
+    f_one, f_zero, f02 = F32(1.0), F32(0.0), F32(0.2)
+    f_cdecay = F32(cdecay2)
+    f_1g = F32(1.0 - gamma)
+    f_1alpha = F32(1.0 - alpha)
+    keep_detected = 1.0 - penalty
     for k in range(n):
         i = tr[k]
         e, b = exporter[i], buyer[i]
+        # ---- fulfil (trade.fulfil) ----
         fill = fill_e[e]
         d = order[k] * fill
         od = order[k] > 0
         op = od and (u_act[k] < opportunism[e])
         mon = monitoring[b]  # dynamics.monitoring, in float32
         if excessive:
-            over = (trust[i] - f_thr) / f_den
+            over = (trust_c[i] - f_thr) / f_den
             over = min(max(over, F32(0.0)), F32(1.0))
             mon = mon * (F32(1.0) - f_strength * over)
         det = op and (u_detect[k] < mon)
@@ -177,98 +214,22 @@ def _fulfil(tr, exporter, buyer, order, stock, active, opportunism, quality, pri
         margin_col[i] = F32(np.float64(margin_col[i]) + mar)
         if od:
             n_orders[i] += 1
-        ordered[k], delivered[k], opp[k], detected[k], value[k] = od, d, op, det, v
-        payoff[k] = profit * fill * kept * (1.0 if od else 0.0)
+        ordered[k], opp[k], detected[k], value[k] = od, op, det, v
+        payoff = profit * fill * kept * (1.0 if od else 0.0)
         delivered_e[e] += d
         revenue_e[e] += rev
         margin_e[e] += mar
         rev2_e[e] += rev * rev
-    return ordered, delivered, opp, detected, value, payoff, orders_e, delivered_e, revenue_e, margin_e, rev2_e
-
-
-def fulfil(model, t: int) -> None:
-    p, L, ex, now = model.p, model.ledger, model.exporters, model.now
-    tr = now.rows
-    rng = model.streams["fulfilment"]
-    u_act, u_detect = rng.random(tr.size), rng.random(tr.size)
-    (ordered, delivered, opp, detected, value, payoff, orders_e, delivered_e, revenue_e, margin_e,
-     rev2_e) = _fulfil(tr, L.exporter, L.buyer, now.order, ex.stock, ex.active, ex.opportunism, ex.quality,
-                       ex.price, ex.unit_cost, model.buyers.monitoring, L.trust, L.communication, u_act, u_detect,
-                       bool(p["excessive_trust"]), float(p["excessive_trust_threshold"]),
-                       max(1.0 - p["excessive_trust_threshold"], 1e-9), float(p["excessive_trust_strength"]),
-                       float(p["shading"]), float(model.policy.fit_bonus), float(p["profit"]),
-                       L.volume, L.revenue, L.margin, L.n_orders, ex.n)
-    hhi = np.full(ex.n, np.nan)  # trade._hhi
-    np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
-    now.update(ordered=ordered, delivered=delivered, opportunistic=opp, detected=detected, value=value,
-               payoff=payoff, orders_e=orders_e, delivered_e=delivered_e, revenue_e=revenue_e,
-               margin_e=margin_e, revenue_hhi=hhi)
-
-
-# ---------------------------------------------------------------------------------------------
-# invest (trade.invest, dynamics.investment_update, dynamics.switching_cost)
-# ---------------------------------------------------------------------------------------------
-@_njit
-def _count_by(rows, group, n_groups):
-    """Rows per group (np.bincount of group[rows])."""
-    out = np.zeros(n_groups, np.int64)
-    for k in range(rows.size):
-        out[group[rows[k]]] += 1
-    return out
-
-
-@_njit
-def _invest(tr, buyer, stage, delivered, size, partnership, importance, count_b, exp_table,
-            rate, depreciation, strength, investment, switching):
-    f_keep = F32(1.0 - depreciation)
-    for k in range(tr.size):
-        i = tr[k]
-        b = buyer[i]
+        # ---- invest (dynamics.investment_update, dynamics.switching_cost) ----
         r = rate * (2.0 if partnership[b] else 1.0)
-        add = r * (delivered[k] / np.float64(size[b])) if stage[i] >= EXPANSION else 0.0
-        investment[i] = F32(np.float64(investment[i] * f_keep) + add)  # dynamics.investment_update
+        add = r * (d / np.float64(size[b])) if stage[i] >= EXPANSION else 0.0
+        investment[i] = F32(np.float64(investment[i] * f_keep_inv) + add)
         alt_exp = exp_table[count_b[b] - 1]  # np.exp(-0.5 * alternatives)
-        switching[i] = F32(strength * (np.float64(investment[i]) + np.float64(importance[b]) * alt_exp))
-
-
-def invest(model) -> None:
-    p, L, by, now = model.p, model.ledger, model.buyers, model.now
-    tr = now.rows
-    count_b = _count_by(tr, L.buyer, by.n)
-    # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
-    exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
-    _invest(tr, L.buyer, L.stage, now.delivered, by.size, by.partnership, by.importance, count_b, exp_table,
-            float(p["investment_rate"]), float(p["investment_depreciation"]), float(p["switching_cost_strength"]),
-            L.investment, L.switching_cost)
-
-
-# ---------------------------------------------------------------------------------------------
-# judge (evaluation.judge, dynamics.satisfaction_update, trust_update, commitment_update, preference_update)
-# ---------------------------------------------------------------------------------------------
-@_njit
-def _judge(tr, buyer, stage, value, ordered, order, detected, payoff, partnership,
-           outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared, comm,
-           tc_c, tk_c, ti_c, trust_c, commit_c, switching, preference,
-           s, a, dlevel, database, survey, alignment,
-           gain, loss, penalty, cdecay, igain, ceffect, sveffect,
-           cgain, cdecay2, bloss, gamma):
-    f_1s, f_1a = F32(1.0 - s), F32(1.0 - a)
-    f_tiny, f08 = F32(1e-12), F32(0.8)
-    f_align = F32(alignment)
-    f_cd = F32(1.0 - cdecay)
-    f_ce, f_sv_half = F32(ceffect), F32(0.5 * sveffect)
-    f_ig_sv = F32(igain * sveffect)
-    f_sv = F32(sveffect)
-    f_one, f_zero, f02 = F32(1.0), F32(0.0), F32(0.2)
-    f_cdecay = F32(cdecay2)
-    f_1g = F32(1.0 - gamma)
-    keep_detected = 1.0 - penalty
-    for k in range(tr.size):
-        i = tr[k]
-        # satisfaction_update: O and E in float64 where observed, else the stored float32
-        if ordered[k]:
-            o = np.float64(f_1s * outcome_c[i]) + s * value[k]
-            ex_ = np.float64(f_1a * expectation_c[i]) + a * value[k]
+        switching[i] = F32(sc_strength * (np.float64(investment[i]) + np.float64(importance[b]) * alt_exp))
+        # ---- judge: satisfaction_update (float64 where observed, else the stored float32) ----
+        if od:
+            o = np.float64(f_1s * outcome_c[i]) + s * v
+            ex_ = np.float64(f_1a * expectation_c[i]) + a * v
         else:
             o = np.float64(outcome_c[i])
             ex_ = np.float64(expectation_c[i])
@@ -302,7 +263,7 @@ def _judge(tr, buyer, stage, value, ordered, order, detected, payoff, partnershi
             ti = idn + min(f_ig_sv * sv, f_one) * (f_one - idn)
         else:
             ti = idn + f_zero
-        keep = keep_detected if detected[k] else 1.0
+        keep = keep_detected if det else 1.0
         tc2 = min(max(np.float64(tc) * keep, 0.0), 1.0)
         tk2 = min(max(tk * keep, 0.0), 1.0)
         ti2 = min(max(np.float64(ti) * keep, 0.0), 1.0)
@@ -313,66 +274,77 @@ def _judge(tr, buyer, stage, value, ordered, order, detected, payoff, partnershi
         sc = switching[i]
         drive = (0.4 * trust + np.float64(f02 * min(f_one, f_sv * sv))) + 0.2 * min(max(o, 0.0), 1.0)
         drive = drive + np.float64(f02 * sc / (f_one + sc))
-        ori = 1.0 if partnership[buyer[i]] else 0.5
+        ori = 1.0 if partnership[b] else 0.5
         c = (np.float64(c0) + cgain * ori * drive * np.float64(f_one - c0)) - np.float64(f_cdecay * c0)
-        if bloss > 0 and detected[k]:
+        if bloss > 0 and det:
             c = c * (1.0 - bloss)
         commit_c[i] = F32(min(max(c, 0.0), 1.0))
         # preference_update
-        preference[i] = F32(np.float64(f_1g * preference[i]) + payoff[k])
+        preference[i] = F32(np.float64(f_1g * preference[i]) + payoff)
+        # ---- plan: exponential-smoothing forecast, shared forecasts of committed buyers (trade._forecast) ----
+        if plan_on:
+            err[k] = abs(np.float64(fc) - order[k])
+            f = alpha * order[k] + np.float64(f_1alpha * level[i])
+            level[i] = F32(f)
+            if sharing and stage[i] == COMMITMENT:
+                dm = demand[b]
+                share = order[k] / max(dm, 1e-12) if dm > 0 else 0.0
+                f = share * np.float64(expected_next[b])
+            forecast[i] = F32(f)
+            forecast_e[e] += f
+    return ordered, opp, detected, value, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e
+
+
+def fulfil(model, t: int) -> None:
+    """trade.fulfil, trade.invest, evaluation.judge and (exponential smoothing) plan's forecasts, in one pass."""
+    p, L, ex, by, now, policy = model.p, model.ledger, model.exporters, model.buyers, model.now, model.policy
+    tr = now.rows
+    rng = model.streams["fulfilment"]
+    u_act, u_detect = rng.random(tr.size), rng.random(tr.size)
+    count_b = _count_by(tr, L.buyer, by.n)
+    # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
+    exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
+    plan_on = p["forecast_method"] == "exponential_smoothing"
+    sharing = bool(p["information_sharing"]) and plan_on
+    expected_next = model.expected_demand(t + 1) if sharing else np.zeros(1, np.float32)
+    fp = np.array([
+        p["excessive_trust_threshold"], max(1.0 - p["excessive_trust_threshold"], 1e-9), p["excessive_trust_strength"],
+        p["shading"], policy.fit_bonus, p["profit"],
+        p["investment_rate"], p["investment_depreciation"], p["switching_cost_strength"],
+        p["satisfaction_smoothing"], p["expectation_adaptation"], p["dissatisfaction_level"], policy.value_alignment or 0.0,
+        p["trust_gain"], p["trust_loss"], p["opportunism_penalty"], p["calculus_decay"], p["identification_gain"],
+        p["communication_effect"], p["shared_values_effect"], p["commitment_gain"], p["commitment_decay"],
+        p["opportunism_commitment_loss"], p["gamma"], p["forecast_alpha"]], dtype=np.float64)
+    (ordered, opp, detected, value, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e,
+     forecast_e) = _trade_rows(
+        tr, L.exporter, L.buyer, L.stage, now.order, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
+        ex.unit_cost, by.monitoring, u_act, u_detect, by.size, by.partnership, by.importance, count_b, exp_table,
+        L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
+        L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
+        L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level,
+        now.demand, expected_next, fp, ex.n, plan_on, sharing, bool(policy.database),
+        bool(policy.survey and t % p["survey_every"] == 0), bool(p["excessive_trust"]))
+    hhi = np.full(ex.n, np.nan)  # trade._hhi
+    np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
+    now.update(ordered=ordered, opportunistic=opp, detected=detected, value=value, orders_e=orders_e,
+               delivered_e=delivered_e, revenue_e=revenue_e, margin_e=margin_e, revenue_hhi=hhi)
+    if plan_on:
+        now.forecast_abs_error = float(err.sum())
+        now.forecast_actual = float(now.order.sum())
+        now.forecast_e = forecast_e
+
+
+def invest(model) -> None:
+    """Done by ``fulfil``'s pass."""
 
 
 def judge(model, t: int) -> None:
-    p, L, by, now, policy = model.p, model.ledger, model.buyers, model.now, model.policy
-    _judge(now.rows, L.buyer, L.stage, now.value, now.ordered, now.order, now.detected, now.payoff, by.partnership,
-           L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
-           L.communication, L.trust_calculus, L.trust_knowledge, L.trust_identification, L.trust, L.commitment,
-           L.switching_cost, L.preference,
-           float(p["satisfaction_smoothing"]), float(p["expectation_adaptation"]), float(p["dissatisfaction_level"]),
-           bool(policy.database), bool(policy.survey and t % p["survey_every"] == 0),
-           float(policy.value_alignment or 0.0),
-           float(p["trust_gain"]), float(p["trust_loss"]), float(p["opportunism_penalty"]),
-           float(p["calculus_decay"]), float(p["identification_gain"]), float(p["communication_effect"]),
-           float(p["shared_values_effect"]), float(p["commitment_gain"]), float(p["commitment_decay"]),
-           float(p["opportunism_commitment_loss"]), float(p["gamma"]))
-
-
-# ---------------------------------------------------------------------------------------------
-# plan: exponential-smoothing forecasts and information sharing (trade.plan)
-# ---------------------------------------------------------------------------------------------
-@_njit
-def _plan_smoothing(tr, exporter, buyer, stage, y, forecast, level, demand, expected_next,
-                    alpha, sharing, n_exporters):
-    n = tr.size
-    err = np.empty(n)
-    target_e = np.zeros(n_exporters)
-    f_1a = F32(1.0 - alpha)
-    for k in range(n):
-        i = tr[k]
-        err[k] = abs(np.float64(forecast[i]) - y[k])
-        f = alpha * y[k] + np.float64(f_1a * level[i])
-        level[i] = F32(f)
-        if sharing and stage[i] == COMMITMENT:
-            d = demand[buyer[i]]
-            share = y[k] / max(d, 1e-12) if d > 0 else 0.0
-            f = share * np.float64(expected_next[buyer[i]])
-        forecast[i] = F32(f)
-        target_e[exporter[i]] += f
-    return err, target_e
+    """Done by ``fulfil``'s pass."""
 
 
 def plan_forecasts(model, t: int):
-    """Forecast errors, new forecasts and per-exporter sum of forecasts; None unless exponential smoothing."""
-    p, L, now = model.p, model.ledger, model.now
-    if p["forecast_method"] != "exponential_smoothing":
-        return None
-    sharing = bool(p["information_sharing"])
-    expected_next = model.expected_demand(t + 1) if sharing else np.zeros(1, np.float32)
-    err, target_e = _plan_smoothing(now.rows, L.exporter, L.buyer, L.stage, now.order, L.forecast, L.level,
-                                    now.demand, expected_next, float(p["forecast_alpha"]), sharing, model.exporters.n)
-    now.forecast_abs_error = float(err.sum())
-    now.forecast_actual = float(now.order.sum())
-    return target_e
+    """Per-exporter sum of the forecasts ``fulfil``'s pass set (exponential smoothing), or None: numpy forecasts."""
+    return model.now.__dict__.pop("forecast_e", None)
 
 
 # ---------------------------------------------------------------------------------------------
