@@ -17,6 +17,7 @@ from sim.validation import lifecycle_stats as lc
 from sim.validation import retention_economics as rec
 from sim.validation import sensitivity as sa
 from sim.validation import wkh
+from sim.validation.runs import default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,37 +71,98 @@ def test_three_sellers_hysteresis_start_decides_in_the_bistable_window():
 
 
 def test_limited_stock_loyalty_raises_buyer_payoff_and_seller_profit():
-    d = wkh.limited_stock([1.0, 6.0], safety_stock=0.0, n_sellers=3, replications=1, n_buyers=150, ticks=400, window=150)
-    lo, hi = d[d.b == 1.0].iloc[0], d[d.b == 6.0].iloc[0]
-    assert hi.loyalty_y > lo.loyalty_y + 0.15
-    assert hi.buyer_payoff > lo.buyer_payoff
-    assert hi.seller_profit > lo.seller_profit
+    """Four replications, each paired across b by common random numbers: the gain must hold on the
+    paired CI, not on one lucky seed (checked on base seeds 1, 11, 12, 13, 14: +3 to +5 % in every
+    replication)."""
+    d = wkh.limited_stock([1.0, 6.0], safety_stock=0.0, n_sellers=3, replications=4, workers=default_workers(), n_buyers=150, ticks=400, window=150)
+    y = d.groupby("b").loyalty_y.mean()
+    assert y[6.0] > y[1.0] + 0.15
+    seller = wkh.paired_gain(d, "seller_profit", low_max=1.0, high_min=6.0)
+    buyer = wkh.paired_gain(d, "buyer_payoff", low_max=1.0, high_min=6.0)
+    assert seller["n"] == buyer["n"] == 4
+    assert seller["ci_low"] > 0 and buyer["ci_low"] > 0  # 95 % paired t interval above zero
+    assert seller["mean"] > 0.01
+
+
+def test_paired_gain_on_a_hand_made_table():
+    d = pd.DataFrame({
+        "b": [1.0, 2.0, 4.0, 6.0] * 2,
+        "replication": [0] * 4 + [1] * 4,
+        "x": [10.0, 10.0, 11.0, 11.0, 20.0, 20.0, 21.0, 23.0],
+    })
+    g = wkh.paired_gain(d, "x")
+    assert g["gains"] == pytest.approx([0.1, 0.1])
+    assert g["mean"] == pytest.approx(0.1) and g["ci_low"] == pytest.approx(0.1) and g["ci_high"] == pytest.approx(0.1)
 
 
 # ---- Morgan & Hunt ------------------------------------------------------------------------------
 
+CT_SIZE = dict(n_buyers=150, n_exporters=8, ticks=120, snapshot=80, window=20)
+
 
 @pytest.fixture(scope="module")
-def ct_fit():
-    _, cross, panel = ct.simulate(8, n_buyers=150, n_exporters=8, ticks=120, snapshot=80)
-    return ct.fit_paths(cross, panel).set_index(["outcome", "predictor"])
+def ct_data():
+    _, cross, panel, changes = ct.simulate(16, default_workers(), **CT_SIZE)
+    return cross, panel, changes
 
 
-@pytest.mark.parametrize(
-    "outcome,predictor",
-    [
-        ("trust", "communication"),
-        ("trust", "shared_values"),
-        ("trust", "opportunism"),
-        ("commitment", "trust"),
-        ("commitment", "switching_cost"),
-        ("dissolved", "commitment"),
-    ],
-)
-def test_commitment_trust_key_paths_have_the_theory_sign(ct_fit, outcome, predictor):
+@pytest.fixture(scope="module")
+def ct_fit(ct_data):
+    return ct.fit_paths(*ct_data).set_index(["outcome", "predictor"])
+
+
+#: paths whose 95 % CI excluded zero in every one of 8 alternative designs (design seeds 1994,
+#: 1..7) at 16 and at 20 runs. Communication -> trust and shared values -> trust had the theory's
+#: sign in all 16 fits but a CI excluding zero in only 6 and 8 of 8 (16 runs), 7 and 7 of 8 (20
+#: runs): for those two the test holds the sign only
+ROBUSTLY_SIGNIFICANT = {
+    ("trust", "opportunism"),
+    ("commitment", "trust"),
+    ("commitment", "shared_values"),
+    ("commitment", "switching_cost"),
+    ("commitment", "benefits"),
+    ("dissolved", "commitment"),
+}
+
+
+@pytest.mark.parametrize("outcome,predictor", [(o, p) for o in ct.PATHS for p in ct.PATHS[o]])
+def test_commitment_trust_paths_have_the_theory_sign(ct_fit, outcome, predictor):
     row = ct_fit.loc[(outcome, predictor)]
     assert np.sign(row.std_coef) == ct.PATHS[outcome][predictor]
-    assert row.significant  # the 95 % CI (clustered by run) excludes zero
+    if (outcome, predictor) in ROBUSTLY_SIGNIFICANT:
+        assert row.significant  # the 95 % CI (clustered by run) excludes zero
+
+
+def test_commitment_method_recovers_the_engines_own_terms(ct_fit):
+    """dynamics.commitment_update raises commitment with shared values and benefits (weight 0.2
+    each): the per-tick estimator must find both positive; with the engine's shared-values term
+    switched off (shared_values_effect = 0) it must find that coefficient near zero."""
+    for p in ("shared_values", "benefits"):
+        row = ct_fit.loc[("commitment", p)]
+        assert row.std_coef > 0.05 and row.ci_low > 0
+    _, _, _, changes = ct.simulate(8, default_workers(), fixed={"shared_values_effect": 0.0}, **CT_SIZE)
+    off = ct.fit_commitment_changes(changes).set_index("predictor")
+    assert abs(off.std_coef["shared_values"]) < 0.05
+    assert off.std_coef["shared_values"] < ct_fit.loc[("commitment", "shared_values")].std_coef - 0.1
+    assert off.std_coef["benefits"] > 0.05 and off.ci_low["benefits"] > 0
+
+
+def test_commitment_changes_flags_betrayal_from_the_trust_cut():
+    idx = pd.Index([1, 2, 3], name="relationship")
+    prev = pd.DataFrame(dict(exporter=[0, 0, 1], partnership=[True, False, True], stage=["exploration", "expansion", "commitment"],
+                             commitment=[0.5] * 3, trust=[0.8] * 3, trust_calculus=[0.4] * 3, trust_identification=[0.2] * 3,
+                             shared_values=[0.5] * 3, outcome=[0.6] * 3, switching_cost=[1.0] * 3), index=idx)
+    cur = prev.copy()
+    cur["commitment"] = [0.52, 0.36, 0.51]
+    cur["trust_calculus"] = [0.38, 0.19, 0.38]  # relationship 2: calculus trust halved -> betrayal
+    cur["trust_identification"] = [0.2, 0.1, 0.19]  # relationship 3: identification trust fell -> betrayal
+    cur = cur.drop(index=[1, 2]).pipe(lambda c: pd.concat([c, cur.loc[[2, 1]]]))  # row order must not matter
+    ch = ct.commitment_changes(prev, cur, 10).set_index("relationship")
+    assert ch.d_commitment.to_dict() == pytest.approx({1: 0.02, 2: -0.14, 3: 0.01})
+    assert ch.betrayal.to_dict() == {1: False, 2: True, 3: True}
+    assert (ch.tick == 10).all() and ch.stage_lag[3] == "commitment"
+    # a relationship missing from this tick's table (dissolved) has no change
+    assert len(ct.commitment_changes(prev, cur.drop(index=3), 10)) == 2
 
 
 def test_standardized_ols_recovers_known_coefficients():
@@ -227,6 +289,41 @@ def test_module_entry_point_rejects_bad_section_with_exit_2():
     r = subprocess.run([sys.executable, "-m", "sim.validation", "--only", "nonsense"], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 2
     assert "--only='nonsense' is not allowed" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_provenance_sees_a_dirty_tree_and_an_engine_edit_during_the_run(tmp_path, monkeypatch):
+    from sim.validation import report
+
+    def git(*a):
+        subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "sim").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "sim" / "engine.py").write_text("x = 1\n")
+    (tmp_path / "notes.md").write_text("not watched\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    monkeypatch.setattr(report, "ROOT", tmp_path)
+    start = report.provenance()
+    assert start["dirty"] == [] and "dirty" not in start["describe"]
+    assert report.provenance_problems(start, report.provenance()) == []  # clean and unchanged
+    (tmp_path / "notes.md").write_text("edited\n")  # outside sim/ and scenarios/: still clean for the report
+    assert report.provenance_problems(start, report.provenance()) == []
+    (tmp_path / "sim" / "engine.py").write_text("x = 2\n")  # an engine edit during the run
+    end = report.provenance()
+    assert end["dirty"] == ["sim/engine.py"] and end["describe"].endswith("-dirty")
+    problems = report.provenance_problems(start, end)
+    assert any("changed during the run" in p for p in problems) and any("sim/engine.py" in p for p in problems)
+    (tmp_path / "sim" / "engine.py").write_text("x = 1\n")  # edited and undone: content is what counts
+    assert report.provenance_problems(start, report.provenance()) == []
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "notes")  # someone commits docs: HEAD moves
+    assert report.provenance_problems(start, report.provenance()) == []
+    (tmp_path / "scenarios" / "a.yaml").write_text("seed: 2\n")
+    git("add", "scenarios/a.yaml")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "scenario")  # ... or a scenario file
+    problems = report.provenance_problems(start, report.provenance())
+    assert any("commits during the run changed scenarios/a.yaml" in p for p in problems)
 
 
 @pytest.mark.parametrize("name", ["03_loyalty_wkh2000.ipynb", "04_sensitivity.ipynb"])

@@ -7,16 +7,32 @@ quality). On the pooled relationships of all runs the key mediating paths are
 fitted by least squares on z-scored variables (standardized coefficients), with
 standard errors clustered by run:
 
-* trust      ~ communication + shared values + opportunism
-* commitment ~ trust + shared values + termination (switching) costs + benefits
+* trust      ~ communication + shared values + opportunism, on the trading
+  relationships alive at the end of each run (levels);
+* commitment: its change per tick ~ trust + shared values + termination
+  (switching) costs + benefits, controlling for last tick's commitment, the
+  buyer's orientation (partnership or transactional) and the stage, on a
+  per-tick panel of the last ``window`` ticks of each run; relationship-ticks
+  with a detected opportunistic act ("betrayal") are left out (see below);
 * dissolution within the next ``horizon`` ticks ~ commitment (linear probability
-  model, and a logit as a check)
+  model, and a logit as a check), on the relationships trading at a snapshot tick.
 
-Trust, commitment and their drivers are read on the trading relationships alive
-at the end of each run; dissolution is the prospective outcome of relationships
-trading at a snapshot tick. Communication is what the relationship received in
-the last tick, opportunism is its exporter's trait, benefits the buyer's
-smoothed value received, termination costs its switching cost.
+Why commitment is fitted on changes, not levels: commitment is a slowly built
+stock (``C <- C + gain * orientation * drive * (1 - C) - decay * C``). Its level
+at the end of a run mostly reflects age, stage and orientation, and the last
+betrayal, not this tick's drivers; in a pooled cross-section the direct
+shared-values and benefits terms (weight 0.2 each in ``dynamics.commitment_update``)
+come out near zero or negative once trust is held fixed. The change per tick
+is where the drivers act. A detected opportunistic act cuts commitment by a
+share at once (``opportunism_commitment_loss``): a large shock that is not one
+of the theory's commitment drivers and that swamps them in the variance of the
+change. It is visible in the public relationship table because it also cuts
+every form of trust by a share at once: calculus trust otherwise only wears off
+(5 % a tick) and identification trust never falls. ``commitment_methods``
+compares the estimators.
+
+All inputs come from ``model.relationships`` and ``model.exporter_table`` read
+tick by tick (no private engine state).
 """
 
 from __future__ import annotations
@@ -28,6 +44,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import norm, qmc
 
+from ..parameters import STAGES
 from .runs import pmap, scenario_kwargs, seed_for
 
 #: swept parameter -> (low, high)
@@ -67,6 +84,9 @@ class CTRun:
     snapshot: int = 100
     n_buyers: int = 250
     n_exporters: int = 10
+    window: int = 30  # ticks at the end of the run in the per-tick commitment panel
+    seed: int = 1994
+    fixed: tuple = ()  # ((name, value), ...) set in every run on top of the baseline scenario
 
 
 def design(n_runs: int, seed: int = 1994) -> pd.DataFrame:
@@ -77,21 +97,87 @@ def design(n_runs: int, seed: int = 1994) -> pd.DataFrame:
     return pd.DataFrame(lo + u * (hi - lo), columns=list(SWEEP))
 
 
+TRADING = ("exploration", "expansion", "commitment")
+STAGE_CODES = tuple(STAGES.index(st) for st in TRADING)
+_PANEL_COLS = ["exporter", "partnership", "stage", "commitment", "trust", "trust_calculus", "trust_identification",
+               "shared_values", "outcome", "switching_cost"]
+
+#: a tick whose calculus trust fell below this share of the last tick's counts as a detected
+#: opportunistic act (calculus trust otherwise only wears off by ``calculus_decay``, 5 % a tick)
+BETRAYAL_RATIO = 0.75
+
+
+def _trading(m) -> pd.DataFrame:
+    """The trading relationships' columns of ``model.relationships``, indexed by relationship id.
+
+    Read from the live rows of the ledger (as ``records.snapshot`` does) rather than by building
+    ``model.relationships``, which also rebuilds every archived relationship: this runs every tick.
+    """
+    L = m.ledger
+    rows = np.flatnonzero((L.stage >= STAGE_CODES[0]) & (L.stage <= STAGE_CODES[-1]))
+    cols = {c: getattr(L, c)[rows] for c in _PANEL_COLS if c not in ("partnership", "stage")}
+    cols["partnership"] = m.buyers.partnership[L.buyer[rows]]
+    cols["stage"] = np.asarray(STAGES, dtype=object)[L.stage[rows]]
+    df = pd.DataFrame(cols, index=pd.Index(L.id[rows], name="relationship"))
+    return df.sort_index()
+
+
+def commitment_changes(prev: pd.DataFrame, cur: pd.DataFrame, tick: int) -> pd.DataFrame:
+    """One row per relationship trading at ``tick - 1`` (``prev``) and at ``tick`` (``cur``).
+
+    ``d_commitment`` is this tick's change; the drivers are this tick's values
+    (the ones the engine's commitment update used: trust after this tick's
+    update, shared values, benefits = the buyer's smoothed value received,
+    switching cost after this tick's investment). ``betrayal`` flags a detected
+    opportunistic act (calculus trust cut by more than its normal wear, or
+    identification trust falling).
+    """
+    _, ip, ic = np.intersect1d(prev.index.to_numpy(), cur.index.to_numpy(), assume_unique=True, return_indices=True)
+    now = cur.iloc[ic].add_suffix("_now")
+    j = pd.concat([prev.iloc[ip], now.set_axis(prev.index[ip])], axis=1)
+    betrayal = (j.trust_calculus_now < BETRAYAL_RATIO * j.trust_calculus) | (j.trust_identification_now < j.trust_identification - 1e-12)
+    return pd.DataFrame(
+        {
+            "tick": tick,
+            "relationship": j.index.to_numpy(),
+            "exporter": j.exporter.to_numpy(),
+            "stage_lag": j.stage.astype(str).to_numpy(),
+            "partnership": j.partnership.to_numpy(float),
+            "commitment_lag": j.commitment.to_numpy(float),
+            "d_commitment": (j.commitment_now - j.commitment).to_numpy(float),
+            "trust": j.trust_now.to_numpy(float),
+            "shared_values": j.shared_values_now.to_numpy(float),
+            "benefits": j.outcome_now.to_numpy(float),
+            "switching_cost": j.switching_cost_now.to_numpy(float),
+            "betrayal": betrayal.to_numpy(bool),
+        }
+    )
+
+
 def run_ct(r: CTRun) -> dict[str, pd.DataFrame]:
-    """One run; returns the end-of-run relationship cross-section and the snapshot panel."""
+    """One run: end-of-run cross-section, snapshot panel (dissolution) and per-tick commitment changes."""
     from ..model import MarketModel
 
     kw, _ = scenario_kwargs("baseline")
+    kw.update(dict(r.fixed))
     kw.update(dict(r.params), n_buyers=r.n_buyers, n_exporters=r.n_exporters, snapshot_every=r.snapshot)
-    m = MarketModel(**kw, rng=seed_for(1994, r.run))
-    m.run_for(r.ticks)
+    m = MarketModel(**kw, rng=seed_for(r.seed, r.run))
+    first = max(1, r.ticks - r.window + 1)
+    m.run_for(first - 1)
+    prev, changes = _trading(m), []
+    for t in range(first, r.ticks + 1):  # a loop over ticks; each step's work is on whole tables
+        m.run_for(1)
+        cur = _trading(m)
+        changes.append(commitment_changes(prev, cur, t))
+        prev = cur
     rel = m.relationships
     ex = m.exporter_table.set_index("exporter")
-    live = rel[rel.stage.isin(["exploration", "expansion", "commitment"])]
+    live = rel[rel.stage.isin(TRADING)]
     cross = pd.DataFrame(
         {
             "run": r.run,
             "stage": live.stage.astype(str).to_numpy(),
+            "partnership": live.partnership.to_numpy(float),
             "trust": live.trust.to_numpy(float),
             "commitment": live.commitment.to_numpy(float),
             "communication": live.communication.to_numpy(float),
@@ -102,7 +188,7 @@ def run_ct(r: CTRun) -> dict[str, pd.DataFrame]:
         }
     )
     snap = m.snapshots
-    snap = snap[(snap.tick == r.snapshot) & snap.stage.isin(["exploration", "expansion", "commitment"])]
+    snap = snap[(snap.tick == r.snapshot) & snap.stage.isin(TRADING)]
     ended = rel.set_index("relationship").ended.reindex(snap.relationship).to_numpy()
     panel = pd.DataFrame(
         {
@@ -113,22 +199,33 @@ def run_ct(r: CTRun) -> dict[str, pd.DataFrame]:
             "dissolved": ((ended > r.snapshot) & (ended <= r.ticks)).astype(float),
         }
     )
+    ch = pd.concat(changes, ignore_index=True)
+    ch.insert(0, "run", r.run)
+    ch["opportunism"] = ex.opportunism.reindex(ch.exporter).to_numpy(float)
     for k, v in r.params:
         cross[k] = v
         panel[k] = v
-    return {"cross": cross, "panel": panel}
+        ch[k] = v
+    return {"cross": cross, "panel": panel, "changes": ch}
 
 
-def simulate(n_runs: int, workers: int = 1, **size) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run the sweep; returns (design, end-of-run cross-section, snapshot panel)."""
-    d = design(n_runs)
-    runs = [CTRun(i, tuple((k, float(v)) for k, v in row.items()), **size) for i, row in enumerate(d.to_dict("records"))]
+def simulate(n_runs: int, workers: int = 1, seed: int = 1994, fixed: dict | None = None, **size) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run the sweep; returns (design, end-of-run cross-section, snapshot panel, per-tick commitment changes).
+
+    ``seed`` draws the Latin hypercube and, with the run number, each run's seed:
+    another ``seed`` is another design on other random numbers. ``fixed`` sets
+    other model parameters in every run (e.g. ``shared_values_effect=0``).
+    """
+    d = design(n_runs, seed=seed)
+    fx = tuple(sorted((fixed or {}).items()))
+    runs = [CTRun(i, tuple((k, float(v)) for k, v in row.items()), seed=seed, fixed=fx, **size) for i, row in enumerate(d.to_dict("records"))]
     out = pmap(run_ct, runs, workers)
     d.insert(0, "run", range(n_runs))
     return (
         d,
         pd.concat([o["cross"] for o in out], ignore_index=True),
         pd.concat([o["panel"] for o in out], ignore_index=True),
+        pd.concat([o["changes"] for o in out], ignore_index=True),
     )
 
 
@@ -188,12 +285,39 @@ def logit_per_sd(df: pd.DataFrame, y: str, x: str) -> tuple[float, float]:
     return float(w[1]), float(np.exp(w[1]))
 
 
-def fit_paths(cross: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
-    """Every path of ``PATHS`` with its standardized coefficient, CI, theory sign and agreement."""
+#: controls of the per-tick commitment equation: last tick's commitment (decay and the
+#: saturation 1 - C), the buyer's orientation and the stage (exploration is the reference)
+CHANGE_CONTROLS = ["commitment_lag", "partnership", "stage_expansion", "stage_commitment"]
+
+
+def _with_stage_dummies(df: pd.DataFrame, col: str) -> pd.DataFrame:
+    df = df.copy()
+    for st in ("expansion", "commitment"):
+        df[f"stage_{st}"] = (df[col].astype(str) == st).astype(float)
+    return df
+
+
+def fit_commitment_changes(changes: pd.DataFrame, drop_betrayal: bool = True, controls: bool = True) -> pd.DataFrame:
+    """The commitment equation on the per-tick panel: standardized coefficients of its drivers."""
+    d = _with_stage_dummies(changes, "stage_lag")
+    if drop_betrayal:
+        d = d[~d.betrayal.astype(bool)]
+    xs = list(PATHS["commitment"])
+    t = standardized_ols(d, "d_commitment", xs + (CHANGE_CONTROLS if controls else []))
+    return t[t.predictor.isin(xs)].assign(outcome="commitment").reset_index(drop=True)
+
+
+def fit_paths(cross: pd.DataFrame, panel: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """Every path of ``PATHS`` with its standardized coefficient, CI, theory sign and agreement.
+
+    Trust on the end-of-run cross-section, commitment on the per-tick changes
+    (``fit_commitment_changes``), dissolution on the snapshot panel; ``data``
+    says which.
+    """
     parts = [
-        standardized_ols(cross, "trust", list(PATHS["trust"])),
-        standardized_ols(cross, "commitment", list(PATHS["commitment"])),
-        standardized_ols(panel, "dissolved", list(PATHS["dissolved"])),
+        standardized_ols(cross, "trust", list(PATHS["trust"])).assign(data="end-of-run levels"),
+        fit_commitment_changes(changes).assign(data="per-tick change, controls, no betrayal ticks"),
+        standardized_ols(panel, "dissolved", list(PATHS["dissolved"])).assign(data="snapshot, dissolved later"),
     ]
     t = pd.concat(parts, ignore_index=True)
     t["theory_sign"] = [PATHS[o][p] for o, p in zip(t.outcome, t.predictor)]
@@ -204,3 +328,22 @@ def fit_paths(cross: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
     t["logit_coef"] = np.where(t.outcome == "dissolved", b, np.nan)
     t["odds_ratio_per_sd"] = np.where(t.outcome == "dissolved", orr, np.nan)
     return t
+
+
+def commitment_methods(cross: pd.DataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """The commitment equation by four estimators, from the naive to the one reported.
+
+    1. end-of-run levels (pooled cross-section), 2. levels controlling for orientation
+    and stage, 3. per-tick change with controls, all ticks, 4. the same without the
+    ticks of a detected opportunistic act (the reported estimator).
+    """
+    xs = list(PATHS["commitment"])
+    c = _with_stage_dummies(cross, "stage")
+    rows = [
+        ("1 end-of-run levels", standardized_ols(c, "commitment", xs)),
+        ("2 levels + orientation, stage", standardized_ols(c, "commitment", xs + ["partnership", "stage_expansion", "stage_commitment"])),
+        ("3 per-tick change + controls, all ticks", fit_commitment_changes(changes, drop_betrayal=False)),
+        ("4 per-tick change + controls, no betrayal ticks", fit_commitment_changes(changes)),
+    ]
+    out = pd.concat([t[t.predictor.isin(xs)].assign(method=name) for name, t in rows], ignore_index=True)
+    return out[["method", "predictor", "std_coef", "ci_low", "ci_high", "n", "runs"]]

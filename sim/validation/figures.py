@@ -31,7 +31,7 @@ def wkh_loyalty(data: Path, path: Path, n: int) -> Path:
     sim = pd.read_csv(data / "wkh_sweep.csv")
     mf = pd.read_csv(data / "wkh_mean_field.csv")
     sim, mf = sim[sim.n_sellers == n], mf[mf.n_sellers == n]
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(6.4, 5.0))
     for (branch, stable), g in mf.groupby(["branch", "stable"]):
         g = g.sort_values("b")
         ax.plot(g.b, g.y, "k-" if stable else "k--", lw=1.6 if stable else 1.0,
@@ -45,7 +45,8 @@ def wkh_loyalty(data: Path, path: Path, n: int) -> Path:
     ax.set_ylabel(r"loyalty $y = \sum_j x_j^2$")
     ax.set_title(f"{n} sellers: loyalty against b (gamma = {sim.gamma.iloc[0] if len(sim) else '?'})")
     ax.set_ylim(1.0 / n - 0.05, 1.02)
-    ax.legend(fontsize=7, loc="lower right")
+    # the legend goes below the axes, where it can hide no data
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     return _save(fig, path)
 
 
@@ -130,20 +131,35 @@ def retention_profit(data: Path, path: Path) -> Path:
     return _save(fig, path)
 
 
+PARAM_MARKERS = "osD^vP*Xph<>"
+
+
 def morris_plot(data: Path, path: Path) -> Path:
-    """Morris mu* (with CI) against sigma for each output."""
+    """Morris mu* (with CI) against sigma for each output; one colour and marker per parameter, one key."""
     m = pd.read_csv(data / "morris_indices.csv")
     outs = list(dict.fromkeys(m.output))
-    fig, axes = plt.subplots(1, len(outs), figsize=(4.2 * len(outs), 3.8))
+    params = list(dict.fromkeys(m.parameter))
+    cmap = plt.get_cmap("tab10" if len(params) <= 10 else "tab20")
+    style = {p: dict(color=cmap(i % cmap.N), marker=PARAM_MARKERS[i % len(PARAM_MARKERS)]) for i, p in enumerate(params)}
+    fig, axes = plt.subplots(1, len(outs), figsize=(4.2 * len(outs), 4.6))
     for ax, out in zip(np.atleast_1d(axes), outs):
-        g = m[m.output == out]
-        ax.errorbar(g.mu_star, g.sigma, xerr=g.mu_star_conf, fmt="o", ms=4)
-        for _, r in g.nlargest(5, "mu_star").iterrows():
-            ax.annotate(r.parameter, (r.mu_star, r.sigma), fontsize=7)
-        ax.set_xlabel("mu* (95 % CI)")
-        ax.set_ylabel("sigma")
+        g = m[m.output == out].set_index("parameter")
+        for p in params:
+            r = g.loc[p]
+            ax.errorbar(r.mu_star, r.sigma, xerr=r.mu_star_conf, ls="none", ms=6,
+                        label=p, **style[p])
+        ax.set_xlabel("mu* (mean |elementary effect|, 95 % CI)")
+        ax.set_ylabel("sigma (sd of elementary effects)")
+        ax.set_xlim(left=0)
+        ax.set_ylim(bottom=0)
         ax.set_title(out, fontsize=9)
-    return _save(fig, path)
+    h, lab = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower center", ncol=min(5, len(params)), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def sobol_plot(data: Path, path: Path) -> Path:
@@ -154,10 +170,11 @@ def sobol_plot(data: Path, path: Path) -> Path:
     for ax, out in zip(np.atleast_1d(axes), outs):
         g = s[s.output == out]
         y = np.arange(len(g))
-        ax.barh(y - 0.2, g.S1, 0.4, xerr=g.S1_conf, label="S1")
-        ax.barh(y + 0.2, g.ST, 0.4, xerr=g.ST_conf, label="ST")
+        ax.barh(y - 0.2, g.S1, 0.4, xerr=g.S1_conf, label="S1 (first order)")
+        ax.barh(y + 0.2, g.ST, 0.4, xerr=g.ST_conf, label="ST (total)")
         ax.set_yticks(y, g.parameter, fontsize=7)
         ax.axvline(0, color="k", lw=0.6)
+        ax.set_xlabel("Sobol index (95 % CI)")
         ax.set_title(out, fontsize=9)
         ax.legend(fontsize=7)
     return _save(fig, path)

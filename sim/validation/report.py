@@ -8,9 +8,11 @@ three go under that folder instead (``data/``, ``figures/``, ``validation.md``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -65,6 +67,10 @@ def md_table(df: pd.DataFrame, floatfmt: str = ".3g") -> str:
     return "\n".join([head, sep, *body])
 
 
+def _g3(x: float) -> str:
+    return format(float(x), ".3g")
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:+.1f} %"
 
@@ -74,7 +80,8 @@ def _pct(x: float) -> str:
 
 def section_wkh(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
     two = wkh.sweep(2, s.wkh2_b, ("uniform", "loyal"), s.wkh_reps, workers, **s.wkh_point)
-    three = wkh.sweep(3, s.wkh3_b, ("uniform", "loyal"), s.wkh_reps, workers, **s.wkh_point)
+    pt3 = s.wkh3_point or s.wkh_point
+    three = wkh.sweep(3, s.wkh3_b, ("uniform", "loyal"), s.wkh_reps, workers, **pt3)
     pd.concat([two, three], ignore_index=True).to_csv(P.data / "wkh_sweep.csv", index=False)
     mf = pd.concat([wkh.mean_field_curve(2, 5.5), wkh.mean_field_curve(3, 5.5)], ignore_index=True)
     mf.to_csv(P.data / "wkh_mean_field.csv", index=False)
@@ -93,6 +100,8 @@ def section_wkh(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
     # for two sellers the loyal branch is the only stable state above b = 2: started-loyal runs
     # reach it fast, started-uniform runs need ~ 1 / (gamma (b/2 - 1)) ticks to break symmetry
     dev2 = far.groupby("start").abs_dev.max()
+    near_text = (f"; near b = 2 ({len(near)} runs) critical slowing down and finite-gamma fluctuations "
+                 f"make it larger (max {near.abs_dev.max():.3f})") if len(near) else ""
     t3 = sweep_[sweep_.n_sellers == 3].groupby(["b", "start"]).loyalty_y.mean().unstack()
     gap = (t3.get("loyal") - t3.get("uniform")) if {"loyal", "uniform"} <= set(t3.columns) else pd.Series(dtype=float)
     hyst = gap[gap > 0.1]
@@ -100,6 +109,20 @@ def section_wkh(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
     lo = st[st.b <= 2.0]
     hi = st[st.b >= 4.0]
     lo_m, hi_m = lo[["loyalty_y", "buyer_payoff", "seller_profit", "fill_rate"]].mean(), hi[["loyalty_y", "buyer_payoff", "seller_profit", "fill_rate"]].mean()
+    g_seller = wkh.paired_gain(st, "seller_profit", 2.0, 4.0)
+    g_buyer = wkh.paired_gain(st, "buyer_payoff", 2.0, 4.0)
+    pd.DataFrame([{"quantity": q, **{k: v for k, v in g.items() if k != "gains"}, "per_replication": " ".join(f"{x:.4f}" for x in g["gains"])}
+                  for q, g in (("seller_profit", g_seller), ("buyer_payoff", g_buyer))]).to_csv(P.data / "wkh_limited_stock_gains.csv", index=False)
+    gains = pd.read_csv(P.data / "wkh_limited_stock_gains.csv").set_index("quantity")
+    gs, gb = gains.loc["seller_profit"], gains.loc["buyer_payoff"]
+    both = gs.ci_low > 0 and gb.ci_low > 0
+    no_inv = bool((st.inventory_cost == 0).all())
+    inv_text = "both zero in `wkh2000.yaml`" if no_inv else f"mean inventory cost {st.inventory_cost.mean():.3g} per seller per tick"
+    same_text = ("With no inventory costs a seller's profit is the profit of the visits it serves, and every buyer "
+                 "visits once a tick whatever b, so the sellers' gain and the buyers' gain are the same number: the "
+                 "fill-rate gain. WKH's sellers also waste less unsold stock in the loyal regime; that channel is "
+                 "switched off here by the scenario's zero holding cost." if no_inv else
+                 "Sellers' profit also counts holding and stock-out costs, so its gain differs from the buyers'.")
     stock_tab = pd.DataFrame({"regime": ["b <= 2 (disorganised)", "b >= 4 (loyal)"],
                               "loyalty y": [lo_m.loyalty_y, hi_m.loyalty_y],
                               "fill rate": [lo_m.fill_rate, hi_m.fill_rate],
@@ -118,8 +141,9 @@ def section_wkh(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
 mean-field analysis: `choice_rule=reinforcement` (each buyer visits one seller per tick by
 logit on its preferences J, and reinforces `J <- (1 - gamma) J + profit x served`),
 `initial_awareness=all`, no dissolution, no opportunism, no exits, ample stock (every visit
-served), gamma = {gamma:g}, profit = 1, {pt.get('n_buyers')} buyers, {pt.get('ticks')} ticks,
-y averaged over the last {pt.get('window')} ticks, {s.wkh_reps} replication(s) per point.
+served), gamma = {gamma:g}, profit = 1, {pt.get('n_buyers')} buyers, {pt.get('ticks')} ticks
+(three sellers: {pt3.get('n_buyers')} buyers, {pt3.get('ticks')} ticks), y averaged over the last
+{pt.get('window')} ticks ({pt3.get('window')}), {s.wkh_reps} replication(s) per point.
 `beta = b gamma / profit`. Runs *started uniform* begin at the uniform fixed point
 (J = profit / (gamma n) for every seller); runs *started loyal* give one random seller 90 %
 of the equilibrium preference mass (`initial_preference`, `initial_loyal`).
@@ -137,8 +161,7 @@ bistability in between, a discontinuous transition with hysteresis.
 
 **Two sellers.** Away from the critical region (b <= 1.5 or b >= 2.5) the largest deviation of
 simulated y from the mean field is {dev2.get('uniform', np.nan):.3f} for runs started uniform and
-{dev2.get('loyal', np.nan):.3f} for runs started loyal; near b = 2 ({len(near)} runs) critical
-slowing down and finite-gamma fluctuations make it larger (max {near.abs_dev.max() if len(near) else np.nan:.3f}).
+{dev2.get('loyal', np.nan):.3f} for runs started loyal{near_text}.
 Started uniform, the symmetric state is unstable above b = 2 but leaves it only at rate
 gamma (b/2 - 1): slow close to the threshold, so finite runs lag the mean field there.
 Below b = 2 simulated y sits slightly above 1/2 (fluctuations of J of order sqrt(gamma)).
@@ -152,25 +175,33 @@ b = {', '.join(f'{b:g}' for b in hyst.index) or 'none'}. Inside the mean-field b
 ({', '.join(f'{b:g}' for b in hyst.index if wkh.saddle_node_b(3) < b < 3) or 'no simulated b there'}).
 Above b = 3 the uniform state is unstable but leaves only at rate gamma (b/3 - 1), about
 {1 / (gamma * (3.5 / 3 - 1)):.0f} ticks per e-fold at b = 3.5: a gap there
-({', '.join(f'{b:g}' for b in hyst.index if b >= 3) or 'none'}) is slow escape within {pt.get('ticks')} ticks, not bistability.
+({', '.join(f'{b:g}' for b in hyst.index if b >= 3) or 'none'}) is slow escape within {pt3.get('ticks')} ticks, not bistability.
 Below the saddle-node a gap ({', '.join(f'{b:g}' for b in hyst.index if b <= wkh.saddle_node_b(3)) or 'none'}) means
 the started-loyal runs had not yet relaxed (decay rate also proportional to gamma).
 The jump of y at the transition is what makes it discontinuous: the mean-field loyal branch starts at y = {wkh.mean_field_y(3, wkh.saddle_node_b(3) + 1e-3, 'loyal'):.2f}, not at 1/3.
 
 **Limited stock: both sides gain from loyalty.** Sellers now stock only what they forecast
 (safety stock 0, per-customer exponential smoothing, the scenario's demand noise and
-seasonality; the holding and stock-out costs of the scenario). Buyers are paid only for served
-demand, so their payoff per visit is profit x fill rate.
+seasonality; the holding and stock-out costs of the scenario: {inv_text}). Buyers are paid only
+for served demand, so their payoff per visit is profit x fill rate.
 
 {md_table(stock_tab)}
 
 ![limited stock]({P.fig('wkh_limited_stock.png')})
 
+{s.stock_reps} replications; replication r uses the same seed at every b (common random numbers:
+the same buyers and the same demand draws), so the loyal-versus-disorganised gain is paired within
+a replication: gain_r = mean over b >= 4 / mean over b <= 2 - 1, with a t interval over replications.
+
+| gain in the loyal regime (b >= 4 vs b <= 2) | mean | 95 % CI (paired, t) | per replication |
+|---|---|---|---|
+| seller profit / tick | {_pct(gs['mean'])} | [{_pct(gs.ci_low)}, {_pct(gs.ci_high)}] | {gs.per_replication} |
+| buyer payoff / visit | {_pct(gb['mean'])} | [{_pct(gb.ci_low)}, {_pct(gb.ci_high)}] | {gb.per_replication} |
+
 In the loyal regime the fill rate is {'higher' if hi_m.fill_rate > lo_m.fill_rate else 'NOT higher'}, buyers'
-payoff per visit is {'higher' if hi_m.buyer_payoff > lo_m.buyer_payoff else 'NOT higher'}
-({_pct(hi_m.buyer_payoff / lo_m.buyer_payoff - 1)}), and sellers' profit is
-{'higher' if hi_m.seller_profit > lo_m.seller_profit else 'NOT higher'} ({_pct(hi_m.seller_profit / lo_m.seller_profit - 1)}):
-{'the paper' + chr(39) + 's finding is reproduced' if (hi_m.buyer_payoff > lo_m.buyer_payoff and hi_m.seller_profit > lo_m.seller_profit) else 'the paper' + chr(39) + 's finding is not reproduced'}.
+payoff per visit is {'higher' if gb.ci_low > 0 else 'NOT clearly higher'} ({_pct(gb['mean'])}), and sellers' profit is
+{'higher' if gs.ci_low > 0 else 'NOT clearly higher'} ({_pct(gs['mean'])}); {'both CIs exclude zero: the paper' + chr(39) + 's finding is reproduced' if both else 'the paper' + chr(39) + 's finding is not reproduced (a CI includes zero)'}.
+{same_text}
 The mechanism is the one WKH describe: a loyal clientele makes each seller's demand predictable,
 so forecasts carry less error, fewer visits go unserved and less stock is left over.
 """
@@ -178,21 +209,26 @@ so forecasts carry less error, fewer visits go unserved and less stock is left o
         wkh_two_sellers_max_dev_uniform=float(dev2.get("uniform", np.nan)),
         wkh_two_sellers_max_dev_loyal=float(dev2.get("loyal", np.nan)),
         wkh_three_sellers_hysteresis_b=[float(b) for b in hyst.index],
-        wkh_limited_stock_buyer_gain=float(hi_m.buyer_payoff / lo_m.buyer_payoff - 1),
-        wkh_limited_stock_seller_gain=float(hi_m.seller_profit / lo_m.seller_profit - 1),
+        wkh_limited_stock_buyer_gain=float(gb["mean"]),
+        wkh_limited_stock_seller_gain=float(gs["mean"]),
+        wkh_limited_stock_seller_gain_ci=[float(gs.ci_low), float(gs.ci_high)],
     )
     return text, summary
 
 
 def section_ct(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
-    d, cross, panel = ct.simulate(s.ct_runs, workers, **s.ct_size)
+    d, cross, panel, changes = ct.simulate(s.ct_runs, workers, **s.ct_size)
     d.to_csv(P.data / "ct_design.csv", index=False)
     cross.to_parquet(P.data / "ct_relationships.parquet", index=False)
     panel.to_parquet(P.data / "ct_panel.parquet", index=False)
-    paths = ct.fit_paths(pd.read_parquet(P.data / "ct_relationships.parquet"), pd.read_parquet(P.data / "ct_panel.parquet"))
+    changes.to_parquet(P.data / "ct_commitment_changes.parquet", index=False)
+    cross, panel, changes = (pd.read_parquet(P.data / f) for f in ("ct_relationships.parquet", "ct_panel.parquet", "ct_commitment_changes.parquet"))
+    paths = ct.fit_paths(cross, panel, changes)
     paths.to_csv(P.data / "ct_paths.csv", index=False)
+    ct.commitment_methods(cross, changes).to_csv(P.data / "ct_commitment_methods.csv", index=False)
     fg.ct_paths(P.data, P.figures / "ct_paths.png")
     t = pd.read_csv(P.data / "ct_paths.csv")
+    meth = pd.read_csv(P.data / "ct_commitment_methods.csv")
     show = pd.DataFrame({
         "path": [f"{ct.LABELS[p]} -> {ct.LABELS[o]}" for o, p in zip(t.outcome, t.predictor)],
         "theory": np.where(t.theory_sign > 0, "+", "-"),
@@ -201,23 +237,40 @@ def section_ct(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
         "95 % CI": [f"[{a:.3f}, {b:.3f}]" for a, b in zip(t.ci_low, t.ci_high)],
         "R^2": t.r2,
         "n": t.n,
+        "data": t.data,
     })
+    mtab = meth.assign(cell=[f"{c:+.3f} [{a:+.3f}, {b:+.3f}]" for c, a, b in zip(meth.std_coef, meth.ci_low, meth.ci_high)]).pivot(
+        index="method", columns="predictor", values="cell")[list(ct.PATHS["commitment"])].reset_index()
+    mtab.columns = ["estimator", *(ct.LABELS[c] for c in ct.PATHS["commitment"])]
+    nobs = meth.groupby("method").n.first()
+    mtab.insert(1, "n", [int(nobs[m]) for m in mtab.estimator])
     agree = int(t.agrees.sum())
     sig_agree = int((t.agrees & t.significant).sum())
     bad = t[~t.agrees]
     orr = float(t.odds_ratio_per_sd.dropna().iloc[0])
     sweep = ", ".join(f"`{k}` in [{lo:g}, {hi:g}]" for k, (lo, hi) in ct.SWEEP.items())
+    z = s.ct_size
+    betr = float(changes.betrayal.mean())
+    m4 = meth[meth.method.str.startswith("4")].set_index("predictor")
+    m1 = meth[meth.method.str.startswith("1")].set_index("predictor")
+    m2 = meth[meth.method.str.startswith("2")].set_index("predictor")
     text = f"""## 2. Commitment-trust theory (Morgan & Hunt 1994)
 
-**Set-up.** {s.ct_runs} runs of the baseline scenario ({s.ct_size.get('n_exporters')} exporters,
-{s.ct_size.get('n_buyers')} buyers, {s.ct_size.get('ticks')} ticks) on a Latin hypercube over {sweep}.
-Trust and commitment equations are fitted on the trading relationships alive at the end of each
-run ({int(t.n.iloc[0])} relationships); communication is the contact a relationship received in
-the last tick, shared values its value similarity, opportunism its exporter's trait, termination
-costs its switching cost, benefits the buyer's smoothed value received. Dissolution is whether a
-relationship trading at tick {s.ct_size.get('snapshot')} dissolved by the end of the run
-({int(t.n.iloc[-1])} relationships). All variables z-scored: coefficients are standardized;
-CIs use standard errors clustered by run.
+**Set-up.** {s.ct_runs} runs of the baseline scenario ({z.get('n_exporters')} exporters,
+{z.get('n_buyers')} buyers, {z.get('ticks')} ticks) on a Latin hypercube over {sweep}.
+Communication is the contact a relationship received in the last tick, shared values its value
+similarity, opportunism its exporter's trait, termination costs its switching cost, benefits the
+buyer's smoothed value received. All variables z-scored: coefficients are standardized; CIs use
+standard errors clustered by run. Each equation is fitted where its mechanism acts:
+
+* **trust** on the trading relationships alive at the end of each run ({int(t[t.outcome == 'trust'].n.iloc[0])} relationships);
+* **commitment** on a per-tick panel of the last {z.get('window')} ticks of each run: the change of a
+  relationship's commitment in a tick on that tick's trust, shared values, termination costs and
+  benefits, controlling for last tick's commitment (decay, and the saturation 1 - C), the buyer's
+  orientation (partnership or transactional) and the stage. The ticks with a detected opportunistic
+  act are left out ({100 * betr:.1f} % of relationship-ticks; see below), leaving {int(t[t.outcome == 'commitment'].n.iloc[0])} relationship-ticks;
+* **dissolution**: whether a relationship trading at tick {z.get('snapshot')} dissolved by the end of the
+  run ({int(t[t.outcome == 'dissolved'].n.iloc[0])} relationships).
 
 {md_table(show)}
 
@@ -226,11 +279,34 @@ CIs use standard errors clustered by run.
 **Verdict.** {agree} of {len(t)} paths carry the theory's sign ({sig_agree} of them with a 95 % CI
 excluding zero). {'Paths against the theory: ' + '; '.join(f'{ct.LABELS[p]} -> {ct.LABELS[o]} ({c:+.3f})' for o, p, c in zip(bad.outcome, bad.predictor, bad.std_coef)) + '.' if len(bad) else 'No path contradicts the theory.'}
 As a logit, one standard deviation more commitment multiplies the odds of dissolution by {orr:.2f}.
-Caveats: trust and commitment are read on relationships that survived to the end of the run,
-and stage composition differs between runs; the coefficients describe the simulated population,
-not a causal decomposition. Shared values enter commitment directly (weight 0.2) and through
-trust; with trust held fixed the direct path is small, so its sign in a pooled cross-section is
-the weakest of the eight.
+
+**Why commitment is fitted on its changes.** In the engine (`dynamics.commitment_update`) commitment
+is a stock built by `C <- C + gain x orientation x drive x (1 - C) - decay x C` with
+`drive = 0.4 trust + 0.2 shared values + 0.2 benefits + 0.2 SC/(1+SC)`, and a detected opportunistic
+act cuts it by a share at once (`opportunism_commitment_loss`). All four drivers are positive by
+construction, so a method that cannot find them is a wrong method. The same data by four estimators:
+
+{md_table(mtab)}
+
+(1) The end-of-run cross-section, the earlier version of this report, gives shared values
+{m1.std_coef['shared_values']:+.3f} and benefits {m1.std_coef['benefits']:+.3f}: with trust held fixed, the level of a
+slowly built stock mostly reflects the relationship's age, stage, orientation and its last betrayal,
+not this tick's drivers, and trust (itself raised by shared values) takes their share. (2) Controlling
+for orientation and stage in the levels gives shared values {m2.std_coef['shared_values']:+.3f} and benefits
+{m2.std_coef['benefits']:+.3f}: {'not enough' if min(m2.std_coef['shared_values'], m2.std_coef['benefits']) <= 0 or min(m2.ci_low['shared_values'], m2.ci_low['benefits']) <= 0 else 'closer'}. (3) On per-tick changes the betrayal
+cuts, large shocks that are none of the theory's commitment drivers (opportunism acts on commitment
+through trust in Morgan & Hunt), dominate the variance of the change and blur the small direct
+terms. (4) Leaving those ticks out (they are visible in the public relationship table: a detected
+act also cuts every form of trust by a share at once, while calculus trust otherwise only wears off
+by 5 % a tick and identification trust never falls) recovers all four engine terms with the
+theory's sign: shared values {m4.std_coef['shared_values']:+.3f}, benefits {m4.std_coef['benefits']:+.3f}.
+As a check that the estimator finds what is there and not just positive numbers,
+`tests/test_validation.py` also runs the sweep with `shared_values_effect = 0` (no shared-values
+term in the engine) and finds the shared-values coefficient near zero.
+
+Caveats: trust is read on relationships that survived to the end of the run, and the coefficients
+describe the simulated population, not a causal decomposition; the standardized sizes depend on the
+swept ranges.
 """
     return text, dict(ct_paths_agree=agree, ct_paths_total=int(len(t)))
 
@@ -370,9 +446,10 @@ def section_sensitivity(s: Settings, P: Paths, workers: int) -> tuple[str, dict]
         top.append(f"*{out}*: " + ", ".join(f"{r.parameter} (ST {r.ST:.2f} +- {r.ST_conf:.2f})" for r in g.itertuples()))
     bounds = ", ".join(f"`{k}` [{lo:g}, {hi:g}]" for k, (lo, hi) in sa.PROBLEM_BOUNDS.items())
     z = s.sa_size
-    mtab = mi.pivot(index="parameter", columns="output", values="mu_star").reindex(list(sa.PROBLEM_BOUNDS)).reset_index()
-    stab = si.assign(cell=[f"{a:.2f} / {b:.2f} (+-{c:.2f})" for a, b, c in zip(si.S1, si.ST, si.ST_conf)]).pivot(
-        index="parameter", columns="output", values="cell").reindex(list(sa.PROBLEM_BOUNDS)).reset_index()
+    mtab = mi.assign(cell=[f"{_g3(a)} +- {_g3(c)}" for a, c in zip(mi.mu_star, mi.mu_star_conf)]).pivot(
+        index="parameter", columns="output", values="cell").reindex(list(sa.PROBLEM_BOUNDS))[list(sa.OUTPUTS)].reset_index()
+    stab = si.assign(cell=[f"{a:.2f} +- {ac:.2f} / {b:.2f} +- {bc:.2f}" for a, ac, b, bc in zip(si.S1, si.S1_conf, si.ST, si.ST_conf)]).pivot(
+        index="parameter", columns="output", values="cell").reindex(list(sa.PROBLEM_BOUNDS))[list(sa.OUTPUTS)].reset_index()
     text = f"""## 5. Sensitivity analysis (Morris screening, Sobol indices; SALib)
 
 **Set-up.** {len(sa.PROBLEM_BOUNDS)} parameters over {bounds}; the baseline scenario on a market of
@@ -384,13 +461,14 @@ Morris: {s.morris_trajectories} trajectories, 4 levels, {len(ms_)} runs ({t_m:.0
 Sobol: Saltelli design on a Sobol sequence, N = {s.sobol_n}, first-order and total indices,
 {len(ss_)} runs ({t_s:.0f} s); 95 % bootstrap CIs.
 
-Morris mu* (mean absolute elementary effect, in output units):
+Morris mu* (mean absolute elementary effect, in output units) +- the half-width of its 95 %
+bootstrap CI:
 
 {md_table(mtab)}
 
 ![morris]({P.fig('morris.png')})
 
-Sobol indices, S1 / ST (+- 95 % CI of ST):
+Sobol indices, S1 +- CI / ST +- CI (half-widths of the 95 % bootstrap CIs):
 
 {md_table(stab)}
 
@@ -413,20 +491,90 @@ SECTIONS = (
 )
 
 
-def _git_commit() -> str:
+#: what the results depend on: the engine (and this package) and the scenario files it reads
+WATCHED = ("sim", "scenarios")
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished child processes (the worker pools)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _load() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-    except Exception:  # pragma: no cover
-        return "unknown"
+        return " / ".join(f"{x:.1f}" for x in __import__("os").getloadavg())
+    except OSError:  # pragma: no cover
+        return "n/a"
+
+
+def _git(*args: str) -> str:
+    try:
+        r = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        return r.stdout.rstrip() if r.returncode == 0 else ""
+    except Exception:  # pragma: no cover - no git
+        return ""
+
+
+def provenance() -> dict:
+    """Where the code stands: ``git describe --always --dirty``, uncommitted files under
+    ``WATCHED``, and a fingerprint of their content (to see edits made and undone during a run)."""
+    h = hashlib.sha256()
+    for top in WATCHED:
+        for f in sorted((ROOT / top).rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".pyo"):
+                h.update(str(f.relative_to(ROOT)).encode())
+                h.update(f.read_bytes())
+    status = _git("status", "--porcelain", "--", *WATCHED)
+    return dict(
+        describe=_git("describe", "--always", "--dirty") or "unknown",
+        head=_git("rev-parse", "HEAD"),
+        dirty=[line[3:] for line in status.splitlines() if line.strip()],
+        fingerprint=h.hexdigest(),
+    )
+
+
+def provenance_problems(start: dict, end: dict) -> list[str]:
+    """Why a report may not be the product of the commit it names (empty: clean)."""
+    problems = []
+    if start["head"] != end["head"]:
+        # other people's commits during the run matter only if they touch what the results depend on
+        moved = _git("diff", "--name-only", start["head"], end["head"], "--", *WATCHED) if start["head"] and end["head"] else "?"
+        if moved:
+            problems.append(f"commits during the run changed {moved.replace(chr(10), ', ')} "
+                            f"(git describe {start['describe']} -> {end['describe']})")
+    if start["fingerprint"] != end["fingerprint"]:
+        problems.append(f"files under {', '.join(w + '/' for w in WATCHED)} changed during the run")
+    def files(d):
+        return ", ".join(d[:8]) + (" ..." if len(d) > 8 else "")
+
+    if start["dirty"] and start["dirty"] == end["dirty"]:
+        problems.append(f"uncommitted changes at the start and the end: {files(start['dirty'])}")
+    else:
+        for when, pv in (("start", start), ("end", end)):
+            if pv["dirty"]:
+                problems.append(f"uncommitted changes at the {when}: {files(pv['dirty'])}")
+    return problems
 
 
 def build(quick: bool = False, out: str | Path | None = None, workers: int | None = None, only: tuple[str, ...] = ()) -> Path:
-    """Run the experiments and write data, figures and the markdown report; return the report's path."""
+    """Run the experiments and write data, figures and the markdown report; return the report's path.
+
+    The code's state is recorded at the start and at the end of the run; when it changed, or when
+    ``sim/`` or ``scenarios/`` had uncommitted changes, a warning is printed and the report's header
+    says "(engine changed during the run — regenerate)".
+    """
     s = QUICK if quick else FULL
     workers = default_workers() if workers is None else workers
     P = Paths(quick, out)
+    prov_start = provenance()
+    if prov_start["dirty"]:
+        print(f"WARNING: uncommitted changes under sim/ or scenarios/: {', '.join(prov_start['dirty'])}; "
+              "the report will not be the product of a commit", file=sys.stderr)
     parts, summary, times = [], {}, {}
-    t_all = time.time()
+    t_all, cpu0 = time.time(), _cpu_seconds()
     for name, fn in SECTIONS:
         if only and name not in only:
             continue
@@ -436,23 +584,42 @@ def build(quick: bool = False, out: str | Path | None = None, workers: int | Non
         parts.append(text)
         summary.update(summ)
     total = round(time.time() - t_all, 1)
+    cpu = round(_cpu_seconds() - cpu0, 1)
+    prov_end = provenance()
+    problems = provenance_problems(prov_start, prov_end)
+    for pr in problems:
+        print(f"WARNING: {pr}", file=sys.stderr)
     manifest = dict(
         settings=s.name,
-        commit=_git_commit(),
+        commit=prov_start["describe"],
+        git_start=prov_start,
+        git_end=prov_end,
+        clean=not problems,
+        provenance_problems=problems,
         workers=workers,
         seconds=times,
         total_seconds=total,
+        cpu_seconds=cpu,  # this process and its worker processes: independent of other load on the machine
+        load_average=_load(),
         python=platform.python_version(),
         machine=platform.machine(),
         summary=summary,
     )
     (P.data / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float))
     runtime = ", ".join(f"{k} {v:.0f} s" for k, v in times.items())
+    if problems:
+        state = ("**(engine changed during the run — regenerate)**: " + "; ".join(problems) + ".")
+    else:
+        state = ("clean: nothing uncommitted under `sim/` or `scenarios/` and no change there from start to end of the run"
+                 + (" (`-dirty` refers to other files only)" if prov_start["describe"].endswith("-dirty") else "")
+                 + (f"; HEAD moved to `{prov_end['describe']}` during the run with no change under `sim/` or `scenarios/`"
+                    if prov_end["head"] != prov_start["head"] else "") + ".")
     head = f"""# Validation against published results
 
 *Regenerated by `relsim validate-model{' --quick' if quick else ''}` (or `python -m sim.validation{' --quick' if quick else ''}`);
-do not edit by hand.* Settings: **{s.name}**, commit `{manifest['commit']}`, {workers} worker process(es),
-{total:.0f} s in all ({runtime}). The data behind every table and figure are in
+do not edit by hand.* Settings: **{s.name}**, commit `{prov_start['describe']}`, {state}
+{workers} worker process(es), {total:.0f} s in all ({runtime}); {cpu:.0f} CPU-seconds (load average
+{manifest['load_average']} at the end, with other programs on the machine). The data behind every table and figure are in
 `{P.data.relative_to(ROOT) if P.data.is_relative_to(ROOT) else P.data}/` and every figure is drawn from those files.
 
 Each section states the published result, how the model was set up to test it, what the model

@@ -144,6 +144,7 @@ class WKHPoint:
     safety_stock: float | None = None  # None: ample stock (pure WKH); a number: limited stock
     loyal_share: float = 0.9  # favourite's share of J in a loyal start
     experiment: int = 0
+    crn: bool = False  # common random numbers across b: the seed leaves b out (paired comparisons)
 
 
 def wkh_kwargs(pt: WKHPoint) -> dict:
@@ -174,7 +175,8 @@ def run_point(pt: WKHPoint) -> dict:
     """Run one point; equilibrium averages over the last ``window`` ticks."""
     from ..model import MarketModel
 
-    seed = seed_for(2000, pt.experiment, pt.n_sellers, int(round(pt.b * 1000)), pt.start == "loyal", pt.replication)
+    b_part = () if pt.crn else (int(round(pt.b * 1000)),)
+    seed = seed_for(2000, pt.experiment, pt.n_sellers, *b_part, pt.start == "loyal", pt.replication)
     m = MarketModel(**wkh_kwargs(pt), rng=seed)
     m.run_for(pt.ticks)
     ts = m.timeseries.iloc[-pt.window :]
@@ -220,9 +222,34 @@ def limited_stock(b_values, safety_stock: float = 0.0, n_sellers: int = 3, repli
 
     Demand keeps the scenario's noise and seasonality, so a disorganised market,
     where each seller's customers change every tick, is harder to forecast.
+    Common random numbers: replication ``r`` uses the same seed at every ``b``
+    (same buyers, same demand draws), so the comparison of regimes is paired
+    within a replication (``paired_gain``). ``experiment`` picks another set of seeds.
     """
     point.setdefault("experiment", 1)
+    point.setdefault("crn", True)
     return sweep(n_sellers, b_values, ("uniform",), replications, workers, safety_stock=safety_stock, **point)
+
+
+def paired_gain(stock: pd.DataFrame, col: str, low_max: float = 2.0, high_min: float = 4.0, level: float = 0.95) -> dict:
+    """Relative gain of ``col`` in the loyal regime (``b >= high_min``) over the disorganised one (``b <= low_max``).
+
+    Per replication: mean of ``col`` over the high-b points / mean over the low-b points - 1
+    (paired: one replication shares its random numbers across b). Returns the mean gain, its
+    t confidence interval over replications, the per-replication gains and their count.
+    """
+    from scipy import stats
+
+    lo = stock[stock.b <= low_max].groupby("replication")[col].mean()
+    hi = stock[stock.b >= high_min].groupby("replication")[col].mean()
+    g = (hi / lo - 1.0).dropna()
+    n = len(g)
+    mean = float(g.mean()) if n else float("nan")
+    if n >= 2:
+        half = float(stats.t.ppf(0.5 + level / 2, n - 1) * g.std(ddof=1) / np.sqrt(n))
+    else:
+        half = float("nan")
+    return dict(mean=mean, ci_low=mean - half, ci_high=mean + half, n=n, gains=g.to_numpy(float))
 
 
 def transition_b(n: int) -> float:
