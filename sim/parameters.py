@@ -228,6 +228,7 @@ PARAMS: tuple[Param, ...] = (
     _p("demand_trend", 0.0, "relative demand growth per tick", "demand", -0.01, 0.05, "1/tick"),
     _p("season_amplitude", 0.2, "relative amplitude of the seasonal cycle", "demand", 0.0, 0.95),
     _p("season_period", 12, "length of the seasonal cycle", "demand", 2, 365, "ticks"),
+    _p("season_phase_spread", 0.2, "spread of buyers' seasonal phases around the market's season (1: unrelated seasons)", "demand", 0.0, 1.0, "cycles"),
     _p("demand_noise", 0.15, "relative sd of demand noise", "demand", 0.0, 2.0),
     # --- policy --------------------------------------------------------------
     _p("policy", "uniform", "retention policy used by every exporter (see sim.policies)", "policy"),

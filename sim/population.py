@@ -94,7 +94,8 @@ def draw_population(p: dict, rng: np.random.Generator) -> tuple[Exporters, Buyer
         values=_unit_vectors(culture, p["values_spread"], B, rng),
         partnership=partnership,
         size=size.astype(np.float32),
-        phase=rng.random(B).astype(np.float32),
+        # buyers share the market's season, each shifted by up to half the spread
+        phase=(((rng.random(B) - 0.5) * p["season_phase_spread"]) % 1.0).astype(np.float32),
         importance=_beta(p["importance_mean"], 0.15, B, rng).astype(np.float32),
         price_sensitivity=(p["price_sensitivity"] * np.where(partnership, 0.3, 1.0)).astype(np.float32),
         wanted=np.where(partnership, p["suppliers_partnership"], p["suppliers_transactional"]).astype(np.int16),

@@ -137,3 +137,18 @@ def test_excessive_trust_hides_opportunism():
     trusting = detected_share(excessive_trust=True)
     assert vigilant == pytest.approx(0.7, abs=0.05)  # the monitoring parameter
     assert vigilant - trusting > 0.1, (vigilant, trusting)
+
+
+def test_seasonal_index_learns_a_shared_season():
+    """With a strong market season, the seasonal-index forecast beats the methods that ignore it;
+    when buyers' seasons are unrelated (spread 1) there is no shared season to learn and the edge is gone."""
+    season = dict(season_amplitude=0.6, demand_noise=0.05, information_sharing=False)
+    mape = {
+        (m, spread): late_mean("forecast_mape", forecast_method=m, season_phase_spread=spread, **season)
+        for m in ("exponential_smoothing", "seasonal_index")
+        for spread in (0.2, 1.0)
+    }
+    assert mape["seasonal_index", 0.2] < 0.6 * mape["exponential_smoothing", 0.2], mape
+    edge_shared = mape["exponential_smoothing", 0.2] - mape["seasonal_index", 0.2]
+    edge_unrelated = mape["exponential_smoothing", 1.0] - mape["seasonal_index", 1.0]
+    assert edge_unrelated < 0.3 * edge_shared, mape
