@@ -103,7 +103,8 @@ _PANEL_COLS = ["exporter", "partnership", "stage", "commitment", "trust", "trust
                "shared_values", "outcome", "switching_cost"]
 
 #: a tick whose calculus trust fell below this share of the last tick's counts as a detected
-#: opportunistic act (calculus trust otherwise only wears off by ``calculus_decay``, 5 % a tick)
+#: opportunistic act (calculus trust otherwise only wears off by ``calculus_decay``, default 5 %
+#: a tick; a detected act cuts it by ``opportunism_penalty``, default 50 %)
 BETRAYAL_RATIO = 0.75
 
 

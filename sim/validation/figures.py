@@ -60,7 +60,8 @@ def wkh_stock(data: Path, path: Path) -> Path:
         ax.errorbar(m.index, m[(col, "mean")], yerr=[m[(col, "mean")] - m[(col, "min")], m[(col, "max")] - m[(col, "mean")]], marker="o")
         ax.set_xlabel("b")
         ax.set_title(lab, fontsize=9)
-    fig.suptitle(f"{int(d.n_sellers.iloc[0])} sellers stocking their forecast (safety stock {d.safety_stock.iloc[0]:g})", fontsize=10)
+    fig.suptitle(f"{int(d.n_sellers.iloc[0])} sellers stocking their forecast (safety stock {d.safety_stock.iloc[0]:g}); "
+                 f"mean and range of {d.replication.nunique()} replications, the same seeds at every b", fontsize=10)
     return _save(fig, path)
 
 
@@ -72,8 +73,9 @@ def ct_paths(data: Path, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4))
     colors = np.where(t.agrees, "tab:green", "tab:red")
     ax.barh(lab, t.std_coef, xerr=[t.std_coef - t.ci_low, t.ci_high - t.std_coef], color=colors, alpha=0.8)
-    ax.scatter(t.theory_sign * 0.05, lab, marker="|", color="k", s=80, label="theory sign")
+    ax.scatter(t.theory_sign * 0.05, lab, marker="|", color="k", s=80, label="theory's sign (side of zero)")
     ax.axvline(0, color="k", lw=0.8)
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_xlabel("standardized coefficient (95 % CI, clustered by run)")
     ax.set_title("Commitment-trust paths on simulated relationships", fontsize=10)
     return _save(fig, path)
@@ -176,5 +178,10 @@ def sobol_plot(data: Path, path: Path) -> Path:
         ax.axvline(0, color="k", lw=0.6)
         ax.set_xlabel("Sobol index (95 % CI)")
         ax.set_title(out, fontsize=9)
-        ax.legend(fontsize=7)
-    return _save(fig, path)
+    h, lab = np.atleast_1d(axes)[0].get_legend_handles_labels()
+    fig.legend(h, lab, loc="lower center", ncol=2, fontsize=8, frameon=False)  # below the panels: hides no bar
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

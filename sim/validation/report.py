@@ -254,6 +254,10 @@ def section_ct(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
     m4 = meth[meth.method.str.startswith("4")].set_index("predictor")
     m1 = meth[meth.method.str.startswith("1")].set_index("predictor")
     m2 = meth[meth.method.str.startswith("2")].set_index("predictor")
+    m3 = meth[meth.method.str.startswith("3")].set_index("predictor")
+    from ..parameters import PARAMS
+
+    cdecay = scenario_kwargs("baseline")[0].get("calculus_decay", next(q.default for q in PARAMS if q.name == "calculus_decay"))
     text = f"""## 2. Commitment-trust theory (Morgan & Hunt 1994)
 
 **Set-up.** {s.ct_runs} runs of the baseline scenario ({z.get('n_exporters')} exporters,
@@ -296,9 +300,10 @@ for orientation and stage in the levels gives shared values {m2.std_coef['shared
 {m2.std_coef['benefits']:+.3f}: {'not enough' if min(m2.std_coef['shared_values'], m2.std_coef['benefits']) <= 0 or min(m2.ci_low['shared_values'], m2.ci_low['benefits']) <= 0 else 'closer'}. (3) On per-tick changes the betrayal
 cuts, large shocks that are none of the theory's commitment drivers (opportunism acts on commitment
 through trust in Morgan & Hunt), dominate the variance of the change and blur the small direct
-terms. (4) Leaving those ticks out (they are visible in the public relationship table: a detected
+terms (shared values {m3.std_coef['shared_values']:+.3f}, benefits {m3.std_coef['benefits']:+.3f}); being cut at the same tick as
+trust, they also inflate the trust coefficient ({m3.std_coef['trust']:+.3f}). (4) Leaving those ticks out (they are visible in the public relationship table: a detected
 act also cuts every form of trust by a share at once, while calculus trust otherwise only wears off
-by 5 % a tick and identification trust never falls) recovers all four engine terms with the
+by `calculus_decay` = {100 * cdecay:g} % a tick and identification trust never falls) recovers all four engine terms with the
 theory's sign: shared values {m4.std_coef['shared_values']:+.3f}, benefits {m4.std_coef['benefits']:+.3f}.
 As a check that the estimator finds what is there and not just positive numbers,
 `tests/test_validation.py` also runs the sweep with `shared_values_effect = 0` (no shared-values
