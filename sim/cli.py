@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 
@@ -26,8 +26,22 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+try:  # typer's vendored click has no exceptions.Abort; typer raises its own
+    from typer.exceptions import Abort as _Abort
+except ImportError:  # pragma: no cover
+    _Abort = click.exceptions.Abort
+
 DEFAULT_SCENARIO = Path("scenarios") / "baseline.yaml"
 _SET_HELP = "override a field: dotted.path=value (repeatable), e.g. --set choice.beta=0.03"
+
+# Options shared by run, compare and sweep: defined once here, used as ``name: Alias = default``.
+SetOpt = Annotated[list[str], typer.Option("--set", help=_SET_HELP)]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="results folder (default: results/<name>-<timestamp>)")]
+ReplicationsOpt = Annotated[Optional[int], typer.Option("--replications", help="replications per policy (and sweep "
+                                                        "point); overrides the file")]
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="scenario seed (overrides the file)")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="overwrite an existing results folder")]
+WorkersOpt = Annotated[int, typer.Option("--workers", help="local worker processes")]
 
 
 class RelsimGroup(TyperGroup):
@@ -47,7 +61,7 @@ class RelsimGroup(TyperGroup):
             cmd = f" {e.ctx.info_name}" if getattr(e, "ctx", None) is not None and e.ctx.parent is not None else ""
             click.echo(f"error: relsim{cmd}: " + " ".join(e.format_message().split()), err=True)
             sys.exit(2)
-        except click.exceptions.Abort:
+        except _Abort:
             click.echo("error: aborted", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -164,20 +178,44 @@ def _summary_table(res, title: str, sc=None) -> Table:
 
 
 # ---- commands: one function each ------------------------------------------------------
+def _stage_table(res, sc) -> Table:
+    """Stages at the end and dissolutions by cause, per policy (mean over replications): policies are columns."""
+    from .stats import STAGE_NAMES, stage_summary
+
+    df = stage_summary(res.timeseries, res.events, by=("policy",))
+    reps = int(df["runs"].max()) if len(df) else 0
+    t = Table(title=f"STAGES at tick {sc.ticks} (mean over {reps} replications)", title_justify="left")
+    t.add_column("live at the end / dissolved during the run", justify="left")
+    for pol in df["policy"]:
+        t.add_column(str(pol), justify="right")
+    causes = [c for c in df.columns if c.startswith("dissolved: ")]
+    for col in STAGE_NAMES:
+        t.add_row(col, *(f"{v:,.1f}" for v in df[col]), end_section=col == STAGE_NAMES[-1])
+    for col in causes:
+        cause = col.removeprefix("dissolved: ")
+        label = "lapsed (no trial order)" if cause == "lapsed" else "by " + cause.replace("_", " ")
+        t.add_row(f"  {label}", *(f"{v:,.1f}" for v in df[col]))
+    return t
+
+
 @app.command()
 def run(
-    file: Optional[Path] = typer.Argument(None, help="scenario YAML file [default: scenarios/baseline.yaml]", show_default=False),
-    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>]"),
-    replications: Optional[int] = typer.Option(None, "--replications", help="replications per policy (overrides the file)"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
-    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
-    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    file: Optional[Path] = typer.Argument(None, help="scenario YAML file (default: scenarios/baseline.yaml)", show_default=False),
+    set_: SetOpt = [],
+    out: OutOpt = None,
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
+    force: ForceOpt = False,
+    workers: WorkersOpt = 1,
 ) -> None:
-    """Run a scenario (every policy it lists x its replications), write a results folder, print a summary."""
+    """Run a scenario (every policy it lists x its replications), write a results folder, print a summary.
+
+    The summary, per policy and mean over replications: the stages at the end (live relationships per stage, dissolutions by cause) and the outcomes with 95% CIs.
+    """
     sc = scenario_or_fail(file, set_, replications, seed)
     res = _experiment("run", sc, out, force, workers=workers)
     con = _out()
+    con.print(_stage_table(res, sc))
     con.print(_summary_table(res, f"{sc.name}: {len(res.summary)} runs, {sc.ticks} ticks (mean over replications ± 95% CI)", sc))
     if sc.sweep is not None:
         con.print("note: this scenario has a sweep; `relsim run` ignores it, `relsim sweep` runs it")
@@ -210,12 +248,12 @@ def validate(files: list[Path] = typer.Argument(..., help="scenario YAML files")
 @app.command()
 def compare(
     file: Path = typer.Argument(..., help="scenario YAML file listing two or more policies"),
-    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>]"),
-    replications: Optional[int] = typer.Option(None, "--replications", help="replications per policy (overrides the file)"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
-    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
-    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    set_: SetOpt = [],
+    out: OutOpt = None,
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
+    force: ForceOpt = False,
+    workers: WorkersOpt = 1,
 ) -> None:
     """Compare the listed policies over the same replications (common random numbers), with 95% CIs."""
     sc = scenario_or_fail(file, set_, replications, seed)
@@ -246,17 +284,17 @@ def compare(
 @app.command()
 def sweep(
     file: Path = typer.Argument(..., help="scenario YAML file with a sweep section"),
-    set_: list[str] = typer.Option([], "--set", help=_SET_HELP),
-    out: Optional[Path] = typer.Option(None, "--out", help="results folder [default: results/<name>-<timestamp>; "
-                                       "with --resume the newest one for this scenario]"),
+    set_: SetOpt = [],
+    out: OutOpt = None,
     workers: int = typer.Option(1, "--workers", help="worker processes; more than 1 runs on a local Dask cluster "
                                 "(one thread each)"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="address of a running Dask scheduler, e.g. "
                                             "tcp://host:8786: the runs go to its workers (see docs/distributed.md)"),
-    resume: bool = typer.Option(False, "--resume", help="skip runs already complete in the results folder"),
-    replications: Optional[int] = typer.Option(None, "--replications", help="replications per point (overrides the file)"),
-    seed: Optional[int] = typer.Option(None, "--seed", help="scenario seed (overrides the file)"),
-    force: bool = typer.Option(False, "--force", help="overwrite an existing results folder"),
+    resume: bool = typer.Option(False, "--resume", help="skip runs already complete in the results folder (without "
+                                "--out: the newest results folder of this scenario)"),
+    replications: ReplicationsOpt = None,
+    seed: SeedOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Run sweep points x policies x replications (on Dask with --workers N or --scheduler), with a progress bar.
 

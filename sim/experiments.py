@@ -392,6 +392,9 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
     tables = R.combine(root, complete)
     if kind == "compare":
         R.write_csv(root / "compare.csv", compare_table(tables["summary"], COMPARE_OUTCOMES))
+    # the manifest is final before figures and report are made from the folder (the report shows its status/end)
+    manifest.update(status="complete" if len(complete) == len(specs) else "incomplete", end=R.now_iso())
+    R.write_manifest(root, manifest)
     outputs = getattr(scenario, "outputs", None)
     if figures and getattr(outputs, "figures", True):
         from .plots import make_figures
@@ -401,8 +404,6 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         from .report import write_report
 
         write_report(root)
-    manifest.update(status="complete" if len(complete) == len(specs) else "incomplete", end=R.now_iso())
-    R.write_manifest(root, manifest)
     return Results(root)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import results as R
-from .stats import COMPARE_OUTCOMES, mean_ci
+from .stats import COMPARE_OUTCOMES, STAGE_NAMES, mean_ci, stage_summary
 
 FIGURE_TITLES = {
     "compare": "Outcomes by policy",
@@ -66,6 +66,21 @@ def summary_table(summary: pd.DataFrame, outcomes=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def stage_table(root: Path, summary: pd.DataFrame) -> pd.DataFrame:
+    """Per policy (and sweep point, with its swept values): mean stage counts at the end and dissolutions by cause."""
+    ts = pd.read_parquet(root / "timeseries.parquet", columns=["run", "point", "policy", "tick",
+                                                                *(f"n_{s}" for s in STAGE_NAMES)])
+    ev = pd.read_parquet(root / "events.parquet", columns=["run", "to_stage", "cause"])
+    df = stage_summary(ts, ev, by=("point", "policy"))
+    swept = [c for c in summary.columns if "." in c]
+    values = summary.drop_duplicates("point").set_index("point")[swept]
+    df = df.join(values, on="point")
+    cols = ["policy", "point", *swept, "runs", *STAGE_NAMES, *(c for c in df.columns if c.startswith("dissolved: "))]
+    if df["point"].nunique() == 1:
+        cols = [c for c in cols if c != "point"]
+    return df[cols]
+
+
 def compare_text(table: pd.DataFrame) -> pd.DataFrame:
     """The compare table with mean [CI] and diff [CI] as strings."""
     rows = []
@@ -106,6 +121,10 @@ def render(folder: str | os.PathLike) -> str:
         parts.append(_table(compare_text(pd.read_csv(cmp_path))))
     parts.append("<h2>Summary by policy</h2><p>Mean over replications ± half-width of the 95% t-interval.</p>")
     parts.append(_table(summary_table(summary)))
+    parts.append("<h2>Stages at the end</h2><p>Mean over replications: live relationships per stage at the last "
+                 "tick; <em>dissolved</em>: relationships dissolved during the run (awareness lapses included), "
+                 "then by cause.</p>")
+    parts.append(_table(stage_table(root, summary)))
     figs = root / "figures"
     names = sorted(p.stem for p in figs.glob("*.png")) if figs.is_dir() else []
     order = [n for n in FIGURE_TITLES if n in names] + [n for n in names if n not in FIGURE_TITLES]

@@ -10,8 +10,9 @@ One folder per invocation of ``relsim run/compare/sweep``::
         exporters.parquet    one row per exporter
         snapshots.parquet    (when outputs.snapshot_every > 0) live relationships every n ticks
         outcomes.json        the run's scalar outcomes; written last: marks the run complete
-    timeseries.parquet       the runs' tables combined, each row tagged with
-    events.parquet           scenario, policy, point, replication, run (hash) and seed
+    timeseries.parquet       the runs' tables combined, each row tagged with scenario, policy,
+    events.parquet           point, replication, run (hash), seed and the swept values
+                             (one column per swept field, named by its dotted path)
     relationships.parquet
     exporters.parquet
     [snapshots.parquet]
@@ -271,4 +272,20 @@ def _tag(df: pd.DataFrame, r: dict) -> pd.DataFrame:
             "seed": pd.Series([r["seed"]] * len(df), dtype="int64"),
         }
     )
+    # the sweep point's values as columns named by their dotted paths (e.g. ``dynamics.information_sharing``)
+    for k, v in (r.get("point_values") or {}).items():
+        ids[k] = pd.Series([v] * len(df), dtype=_dtype(v))
     return pd.concat([ids, df.reset_index(drop=True)], axis=1)
+
+
+def _dtype(v) -> str | None:
+    """The column dtype of a swept value (so an empty table keeps the type)."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, int):
+        return "int64"
+    if isinstance(v, float):
+        return "float64"
+    if isinstance(v, str):
+        return "string"
+    return None

@@ -28,6 +28,8 @@ SHORT_LABELS: dict[str, str] = {
     "dissolutions": "dissolutions (count)",
     "mean_duration": "mean duration (ticks)",
     "loyalty_y": "loyalty y (1/n-1)",
+    "forecast_mape": "forecast error, MAPE (share)",
+    "fill_rate": "fill rate (0-1)",
 }
 
 
@@ -85,6 +87,38 @@ def policy_means(summary: pd.DataFrame, outcomes, level: float = 0.95) -> pd.Dat
             m, lo, hi = mean_ci(g[out], level)
             rows.append(dict(policy=pol, point=point, outcome=out, n=len(g), mean=m, ci_low=lo, ci_high=hi))
     return pd.DataFrame(rows)
+
+
+# ---- stages at the end of a run -------------------------------------------------------
+#: live stages counted at the last tick, then the cumulative dissolved count
+STAGE_NAMES = ("awareness", "exploration", "expansion", "commitment", "dissolved")
+
+
+def stage_summary(timeseries: pd.DataFrame, events: pd.DataFrame, by=("point", "policy")) -> pd.DataFrame:
+    """Per group (sweep point and policy): mean over runs of the stage counts at the end and dissolutions by cause.
+
+    ``awareness`` .. ``commitment``: live relationships in each stage at the run's last
+    tick; ``dissolved``: relationships dissolved during the run (cumulative, awareness
+    lapses included); then one column per dissolution cause seen in any run, ``dissolved:
+    <cause>``, counted from the event log (a run without such events counts 0). One row
+    per group in order of appearance, with ``runs`` (the number of runs averaged).
+    """
+    by = [c for c in by if c in timeseries.columns]
+    last = timeseries.loc[timeseries.groupby("run", sort=False)["tick"].idxmax()].set_index("run")
+    runs = last[by].copy()
+    counts = last[[f"n_{s}" for s in STAGE_NAMES]].rename(columns=lambda c: c[2:]).astype(float)
+    dis = events[events["to_stage"].astype(str) == "dissolved"]
+    causes = dis["cause"].astype(str)
+    by_cause = pd.crosstab(dis["run"], causes).reindex(runs.index, fill_value=0) if len(dis) else pd.DataFrame(index=runs.index)
+    order = [c for c in _CAUSE_ORDER if c in by_cause.columns] + sorted(c for c in by_cause.columns if c not in _CAUSE_ORDER)
+    by_cause = by_cause[order].rename(columns=lambda c: f"dissolved: {c}").astype(float)
+    per_run = pd.concat([runs, counts, by_cause], axis=1)
+    out = per_run.groupby(by, sort=False).mean()
+    out.insert(0, "runs", per_run.groupby(by, sort=False).size())
+    return out.reset_index()
+
+
+_CAUSE_ORDER = ("trust_breakdown", "better_alternative", "dissatisfaction", "exporter_exit", "key_account_loss", "lapsed")
 
 
 # ---- relationship spells ---------------------------------------------------------
