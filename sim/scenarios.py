@@ -625,6 +625,9 @@ def _read(path: Path) -> tuple[Any, str]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise _yaml_error(source, text, exc) from None
+    if data is None:  # empty, only comments, or a bare null: almost surely a mistake, not "all defaults"
+        raise ScenarioError(source, "(file)", "file is empty",
+                            allowed="a mapping of scenario sections, e.g. `name: my_study`; `{}` takes every default")
     return data, text
 
 
