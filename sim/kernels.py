@@ -40,7 +40,8 @@ from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPANSION, EXPLORATION
 try:  # numba is optional (pip install relsim[fast])
     import numba
 
-    _njit = numba.njit(cache=True, nogil=True)
+    # error_model="numpy": a division by zero gives inf/nan as in numpy instead of raising
+    _njit = numba.njit(cache=True, nogil=True, error_model="numpy")
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised where numba is missing
     numba = None
@@ -796,8 +797,9 @@ def warm_up() -> float:
     saved, ENABLED = ENABLED, True
     t0 = time.perf_counter()
     try:
+        # 11 ticks: every phase, stage moves, dissolutions and a compaction (tick 10) run at least once
         for kw in (dict(), dict(excessive_trust=True, policy="customer_database", information_sharing=False)):
-            MarketModel(rng=0, n_exporters=3, n_buyers=40, initial_relationships=2.0, **kw).run_for(3)
+            MarketModel(rng=0, n_exporters=3, n_buyers=40, initial_relationships=2.0, **kw).run_for(11)
     finally:
         ENABLED = saved
     return time.perf_counter() - t0
