@@ -89,13 +89,33 @@ class Ledger:
         self._cool_keys = np.zeros(0, dtype=np.int64)
         self._cool_ended = np.zeros(0, dtype=np.int32)
         self.n_created = 0
+        self._refresh()
 
     # ---- columns -----------------------------------------------------------
+    def _refresh(self) -> None:
+        """Expose each column as a plain attribute: a view of its first ``n`` rows.
+
+        Called whenever ``n`` or the arrays change, so that ``ledger.trust`` is a
+        dict look-up rather than a ``__getattr__`` call (a tick reads columns
+        a few hundred times).
+        """
+        d, n = self.__dict__, self.n
+        for name, col in self._cols.items():
+            d[name] = col[:n]
+
     def __getattr__(self, name: str) -> np.ndarray:
         cols = self.__dict__.get("_cols")
         if cols is not None and name in cols:
             return cols[name][: self.__dict__["n"]]
         raise AttributeError(name)
+
+    def __getstate__(self) -> dict:
+        # the column views are rebuilt on unpickling, so that they stay views of the arrays
+        return {k: v for k, v in self.__dict__.items() if k not in COLUMNS}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._refresh()
 
     @property
     def hist(self) -> np.ndarray:
@@ -129,6 +149,7 @@ class Ledger:
         hist[: self.n] = self._hist[: self.n]
         self._hist = hist
         self._cap = cap
+        self._refresh()
 
     # ---- pairs -------------------------------------------------------------
     def pair_key(self, exporter: np.ndarray, buyer: np.ndarray) -> np.ndarray:
@@ -166,6 +187,7 @@ class Ledger:
         c["since"][new] = tick
         c["ended"][new] = -1
         self._index(self.pair_key(exporter, buyer), rows)
+        self._refresh()
         return rows
 
     def _index(self, keys: np.ndarray, rows: np.ndarray) -> None:
@@ -229,6 +251,7 @@ class Ledger:
             _move_rows(col, kept, self.n)
         _move_rows(self._hist, kept, self.n)
         self.n = kept.size
+        self._refresh()
         if self._cap > (1 + 2 * (GROWTH - 1)) * self.n + 1024:  # give back room a shrinking market no longer needs
             self._resize(int(GROWTH * self.n) + 1024)
 
