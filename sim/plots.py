@@ -422,7 +422,7 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
     categorical = is_categorical(summary[x])
     cats = sorted(summary[x].dropna().unique(), key=_sort_key)
     pos = {v: i for i, v in enumerate(cats)}
-    lines = list(summary.groupby(line_keys, sort=False).groups)
+    lines = list(summary.groupby(line_keys if split else "policy", sort=False).groups)
     cmap = plt.get_cmap("tab10")
     ncols = min(4, len(outs))
     nrows = int(np.ceil((len(outs) + 1) / ncols))  # one panel more: the legend

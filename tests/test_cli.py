@@ -79,6 +79,10 @@ def test_run_writes_every_file_refuses_to_overwrite_and_force_overwrites(tmp_pat
         assert set(df["run"]) == {r["hash"] for r in m["runs"]}
     summary = pd.read_csv(out / "summary.csv")
     assert len(summary) == 4 and {"retention_rate", "profit", "clv", "mean_duration", "dissolutions"} <= set(summary)
+    # the report shows the manifest's final status and end time (it is written after the manifest is final)
+    html = (out / "report.html").read_text()
+    assert f"ended {m['end']} · status complete" in html and "ended None" not in html
+    check_stage_table(res.stdout, out)
     before = snapshot(out)
 
     again = invoke("run", CLASSROOM, "--out", out, "--replications", "2")
@@ -92,6 +96,45 @@ def test_run_writes_every_file_refuses_to_overwrite_and_force_overwrites(tmp_pat
     assert not (out / "stale.txt").exists()
     assert len(pd.read_csv(out / "summary.csv")) == 2
     assert json.loads((out / "manifest.json").read_text())["start"] >= m["start"]
+
+
+def table_rows(text: str, header_start: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(column names, first cell -> other cells) of the rich table whose header starts with ``header_start``."""
+    lines = text.splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("┃ " + header_start))
+    cols = [c.strip() for c in lines[i].strip("┃").split("┃")]
+    rows = {}
+    for ln in lines[i + 2:]:
+        if ln.startswith("└"):
+            break
+        if ln.startswith("│"):
+            cells = [c.strip() for c in ln.strip("│").split("│")]
+            rows[cells[0]] = cells[1:]
+    return cols, rows
+
+
+def check_stage_table(stdout: str, out: Path) -> None:
+    """The STAGES table of `relsim run` agrees with the written tables: per policy, mean over replications."""
+    assert "STAGES at tick" in stdout
+    cols, rows = table_rows(stdout, "live at the end")
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    ev = pd.read_parquet(out / "events.parquet")
+    last = ts[ts["tick"] == ts.groupby("run")["tick"].transform("max")]
+    dis = ev[ev["to_stage"].astype(str) == "dissolved"]
+    runs = last.groupby("policy")["run"].nunique()
+    assert cols[1:] == list(dict.fromkeys(ts["policy"]))
+    for stage in ("awareness", "exploration", "expansion", "commitment", "dissolved"):
+        want = last.groupby("policy")[f"n_{stage}"].mean()
+        assert rows[stage] == [f"{want[p]:,.1f}" for p in cols[1:]], stage
+    assert {"trust_breakdown", "better_alternative", "lapsed"} <= set(dis["cause"].astype(str))  # classroom has these
+    for cause in dis["cause"].astype(str).unique():
+        label = "lapsed (no trial order)" if cause == "lapsed" else "by " + cause.replace("_", " ")
+        n = dis[dis["cause"].astype(str) == cause].groupby("policy").size()
+        assert rows[label] == [f"{n.get(p, 0) / runs[p]:,.1f}" for p in cols[1:]], cause
+    # every dissolution has one cause: the cause rows add up to the dissolved row
+    total = np.array([float(v.replace(",", "")) for v in rows["dissolved"]])
+    parts = sum(np.array([float(v.replace(",", "")) for v in r]) for k, r in rows.items() if k.startswith(("by ", "lapsed")))
+    np.testing.assert_allclose(parts, total, atol=0.11 * len(rows))
 
 
 def test_run_is_deterministic_and_set_overrides_reach_the_model(tmp_path):
@@ -127,6 +170,10 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nchoice:\n  beta: [1, 2\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    comments = tmp_path / "comments.yaml"
+    comments.write_text("# a scenario, some day\n\n")
     cases = [
         (["run", "missing.yaml"], "missing.yaml"),
         (["run", bad], "bad.yaml"),
@@ -139,6 +186,9 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, monkeypatch):
         (["sweep", CLASSROOM], "sweep"),
         (["sweep", CLASSROOM, "--set", "sweep.grid.choice.beta=[1, -3]"], "choice.beta"),
         (["validate", bad], "bad.yaml"),
+        (["run", empty], "file is empty"),
+        (["run", comments], "file is empty"),
+        (["validate", comments], "comments.yaml"),
         (["plot", tmp_path], "manifest"),
         (["report", tmp_path / "nowhere"], "manifest"),
     ]
@@ -146,7 +196,10 @@ def test_bad_input_is_one_line_exit_2_and_no_folder(tmp_path, monkeypatch):
         res = invoke(*args)
         line = one_error_line(res)
         assert needle in line, (args, line)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml"]  # no results folder anywhere
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "comments.yaml", "empty.yaml"]  # no results folder
+    explicit = tmp_path / "defaults.yaml"
+    explicit.write_text("{}  # every default, on purpose\n")
+    assert invoke("validate", explicit).exit_code == 0
 
 
 def test_subprocess_bad_input_has_no_traceback(tmp_path):
@@ -245,6 +298,24 @@ def test_plot_and_report_from_a_copied_folder(compared, tmp_path, monkeypatch):
 
 
 # ---- new, validate, schema ------------------------------------------------------------------------------------
+def test_run_compare_and_sweep_share_their_option_definitions():
+    """--set/--out/--replications/--seed/--force are defined once (typer Annotated aliases) and behave alike."""
+    from typer.main import get_command
+
+    group = get_command(app)
+
+    def spec(cmd: str, name: str):
+        p = next(p for p in group.commands[cmd].params if name in p.opts)
+        return (p.name, tuple(p.opts), p.help, repr(p.default), p.multiple, str(p.type_descriptor.annotation), p.is_flag)
+
+    for name in ("--set", "--out", "--replications", "--seed", "--force"):
+        specs = {cmd: spec(cmd, name) for cmd in ("run", "compare", "sweep")}
+        assert len(set(specs.values())) == 1, (name, specs)
+    assert spec("run", "--workers") == spec("compare", "--workers")
+    assert spec("run", "--set")[4] and spec("run", "--force")[6]  # --set repeats, --force is a flag
+    assert invoke("compare", CLASSROOM, "--force", "yes").exit_code == 2  # a flag takes no value, in every command
+
+
 def test_new_writes_a_scenario_that_validates(tmp_path):
     f = tmp_path / "mine.yaml"
     res = invoke("new", f)

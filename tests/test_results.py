@@ -91,7 +91,9 @@ def test_write_run_is_complete_only_with_outcomes_and_combine_tags_rows(tmp_path
             for p, h in (("uniform", h1), ("at_risk", h2))]
     out = R.combine(tmp_path, runs)
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
-    assert list(ts.columns[:6]) == list(R.ID_COLUMNS)
+    assert list(ts.columns[:7]) == [*R.ID_COLUMNS, "choice.beta"]  # the swept value follows the identity columns
+    for t in R.TABLES:
+        assert (pd.read_parquet(tmp_path / f"{t}.parquet")["choice.beta"] == 4.0).all(), t
     assert (ts.groupby("policy")["tick"].count() == 30).all()
     assert set(ts["run"]) == {h1, h2}
     single = pd.read_parquet(R.run_dir(tmp_path, h1) / "events.parquet")
@@ -159,6 +161,28 @@ def test_hazard_by_age_recovers_a_constant_hazard():
     hz = S.hazard_by_age(d, ~cens, width=10)
     assert hz["hazard"].iloc[:5].to_numpy() == pytest.approx(np.full(5, p), rel=0.12)
     assert hz["at_risk"].iloc[0] == 20000 and hz["dissolutions"].sum() == (~cens).sum()
+
+
+def test_stage_summary_means_over_runs_and_counts_missing_causes_as_zero():
+    ts = pd.DataFrame({
+        "run": ["a", "a", "b", "b", "c", "c"], "policy": ["u", "u", "u", "u", "v", "v"], "point": 0,
+        "tick": [1, 2, 2, 1, 1, 2],  # b's rows out of order: the last tick counts, not the last row
+        "n_awareness": [9, 4, 6, 99, 1, 2], "n_exploration": [0, 1, 3, 99, 0, 0], "n_expansion": [0, 2, 0, 99, 0, 5],
+        "n_commitment": [0, 0, 1, 99, 0, 3], "n_dissolved": [0, 3, 1, 0, 0, 0],
+    })
+    ev = pd.DataFrame({
+        "run": ["a", "a", "a", "b", "a"], "to_stage": ["dissolved", "dissolved", "dissolved", "dissolved", "exploration"],
+        "cause": ["lapsed", "trust_breakdown", "lapsed", "better_alternative", "trial"],
+    })
+    out = S.stage_summary(ts, ev).set_index("policy")
+    assert list(out.index) == ["u", "v"] and list(out["runs"]) == [2, 1]
+    assert out.loc["u", "awareness"] == 5.0 and out.loc["u", "commitment"] == 0.5 and out.loc["u", "dissolved"] == 2.0
+    assert out.loc["v", "expansion"] == 5.0 and out.loc["v", "dissolved"] == 0.0
+    causes = [c for c in out.columns if c.startswith("dissolved: ")]
+    assert causes == ["dissolved: trust_breakdown", "dissolved: better_alternative", "dissolved: lapsed"]
+    assert out.loc["u", "dissolved: lapsed"] == 1.0 and out.loc["u", "dissolved: better_alternative"] == 0.5
+    assert (out.loc["v", causes] == 0).all()  # a run without dissolutions counts zero, not missing
+    assert "dissolved: trial" not in out  # only dissolution events
 
 
 def test_trading_spells_from_tables():
