@@ -57,7 +57,7 @@ def fmt_value(v) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
     if isinstance(v, (float, np.floating)):
-        return f"{float(v):g}"
+        return f"{float(v):.4g}"
     return str(v)
 
 
@@ -161,6 +161,8 @@ def _suptitle(fig, text: str, G: Groups, **kw) -> None:
 
 def _compact(x, scale: float) -> str:
     """Tick label on an axis reaching ``scale``: 245000 -> 245k, 1.5e6 -> 1.5M; small numbers as they are."""
+    if x == 0:
+        return "0"
     if scale >= 1e6:
         return f"{x / 1e6:g}M"
     if scale >= 1e4:
@@ -406,17 +408,15 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
 
     One line per policy and, on a grid with at most 8 such combinations, per value of
     the other swept fields; otherwise those are averaged over (said in the title).
-    Bool or text values are categories (points with error bars), numbers a scale (line and band).
+    Bool or text values are categories (points with error bars), numbers a scale (line and
+    band); sampled points (not a grid of several fields) are not joined by lines.
     """
     x, others = sweep_cols[0], list(sweep_cols[1:])
     outs = [o for o in outcomes if o in summary.columns]
     pols = list(dict.fromkeys(summary["policy"].astype(str)))
-    split = bool(others)
-    if others:
-        pts = summary.drop_duplicates("point")
-        is_grid = len(pts) == int(np.prod([pts[c].nunique() for c in sweep_cols]))
-        n_lines = len(pols) * int(np.prod([pts[c].nunique() for c in others]))
-        split = is_grid and n_lines <= 8
+    pts = summary.drop_duplicates("point")
+    is_grid = len(pts) == int(np.prod([pts[c].nunique() for c in sweep_cols]))
+    split = bool(others) and is_grid and len(pols) * int(np.prod([pts[c].nunique() for c in others])) <= 8
     line_keys = ["policy", *others] if split else ["policy"]
     short = _short_names(sweep_cols)
     categorical = is_categorical(summary[x])
@@ -445,10 +445,14 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
                 xs = np.array([pos[u] for u in v], dtype=float) + (li - (len(lines) - 1) / 2) * 0.12
                 err = np.nan_to_num(np.vstack([m - lo, hi - m]), nan=0.0)
                 ax.errorbar(xs, m, yerr=err, fmt="o", ms=5, capsize=4, color=colour, label=label)
-            else:
+            elif is_grid:
                 ax.plot(v.astype(float), m, marker="o", ms=3, color=colour, label=label)
                 ok = np.isfinite(lo.astype(float))
                 ax.fill_between(v.astype(float)[ok], lo[ok].astype(float), hi[ok].astype(float), color=colour, alpha=0.15)
+            else:  # sampled points (lhs, sobol, random): each its own x, other fields differ too: no line joins them
+                err = np.nan_to_num(np.vstack([m - lo, hi - m]).astype(float), nan=0.0)
+                ax.errorbar(v.astype(float), m.astype(float), yerr=err, fmt="o", ms=4, capsize=2, color=colour,
+                            alpha=0.8, label=label)
         if categorical:
             ax.set_xticks(range(len(cats)), [fmt_value(c) for c in cats])
             ax.set_xlim(-0.6, len(cats) - 0.4)

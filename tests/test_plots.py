@@ -205,3 +205,29 @@ def test_many_sweep_points_are_thinned_evenly_and_said_so():
     assert G.labels[(0, "uniform")] == "share=0" and G.labels[(11, "uniform")] == "share=1.1"
     one = P.groups(summary[summary["point"] == 3], {})
     assert not one.by_point and one.labels == {(3, "uniform"): "uniform"}
+
+
+def test_sweep_figure_splits_a_second_grid_field_and_does_not_join_sampled_points(tmp_path, drawn):
+    rng = np.random.default_rng(2)
+    rows = []
+    for i, (a, flag) in enumerate([(a, f) for a in (1.0, 2.0, 3.0) for f in (False, True)]):
+        for rep in range(3):
+            rows.append({"policy": "uniform", "point": i, "replication": rep, "x.a": a, "y.flag": flag,
+                         **{o: a * (10 if flag else 1) + rng.normal() for o in P.SWEEP_OUTCOMES}})
+    grid = pd.DataFrame(rows)
+    P.sweep_fig(grid, ["x.a", "y.flag"], tmp_path / "sweep.png")
+    ax = next(ax for ax in drawn["sweep"].axes if ax.get_title() == "profit")
+    got = _lines(ax)
+    assert set(got) == {"uniform, flag=false", "uniform, flag=true"}
+    for flag, label in ((False, "uniform, flag=false"), (True, "uniform, flag=true")):
+        want = grid[grid["y.flag"] == flag].groupby("x.a")["profit"].mean().to_numpy()
+        np.testing.assert_allclose(got[label], want)
+    assert "averaged" not in drawn["sweep"].get_suptitle()
+
+    sampled = grid.assign(**{"x.a": rng.uniform(0, 1, len(grid)), "point": np.arange(len(grid))})
+    P.sweep_fig(sampled, ["x.a", "y.flag"], tmp_path / "sweep.png")
+    fig = drawn["sweep"]
+    assert "averaged over y.flag" in fig.get_suptitle()
+    ax = next(ax for ax in fig.axes if ax.get_title() == "profit")
+    assert ax.get_lines() and all(ln.get_linestyle() in ("None", "none", "") for ln in ax.get_lines()
+                                  if ln.get_marker() == "o")
