@@ -2,9 +2,11 @@
 
 The numpy phases in ``sim/trade.py``, ``sim/evaluation.py``, ``sim/communication.py``,
 ``sim/lifecycle.py``, ``sim/awareness.py`` and ``sim/records.py`` are the reference.
-When ``ENABLED`` is true each of them hands its per-row work to the phase of the
-same name here, which does it in one compiled loop over the ledger's rows
-instead of a dozen numpy passes. Results are **identical**, bit for bit
+When ``ENABLED`` is true each of them hands its per-row work to the function of
+the same name here, which does it in compiled loops over the ledger's rows
+instead of a dozen numpy passes (``fulfil``'s one pass over the trading rows
+also does the work of ``invest``, ``judge`` and exponential-smoothing
+``plan``: within a row the parts run in phase order, and none reads another row). Results are **identical**, bit for bit
 (``tests/test_kernels.py``): every equation is restated here in the operation
 order and with the dtypes numpy uses under NEP 50 promotion rules, which is
 what the comments like ``f32`` and ``f64`` track:

@@ -141,6 +141,8 @@ class Ledger:
 
     def _resize(self, cap: int) -> None:
         """Reallocate every column to ``cap`` rows (>= n), keeping the first ``n``."""
+        for name in self._cols:  # drop the views first, so that each old column is freed as soon as it is copied
+            self.__dict__.pop(name, None)
         for name, col in self._cols.items():
             new = np.zeros(cap, dtype=col.dtype)
             new[: self.n] = col[: self.n]
