@@ -470,7 +470,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--sizes", default="1e3,1e4,1e5,1e6", help="live relationships to measure, comma-separated")
     ap.add_argument("--ticks", type=int, default=100, help="timed ticks per size (after %d warm-up ticks)" % WARMUP)
     ap.add_argument("--repeats", type=int, default=3, help="runs per size below 10^6 (the first traces memory); the fastest counts")
-    ap.add_argument("--repeats-largest", type=int, default=2, help="runs per size of 10^6 and more (the first traces memory)")
+    ap.add_argument("--repeats-largest", type=int, default=3, help="runs per size of 10^6 and more (the first traces memory)")
     ap.add_argument("--repeats-numpy", type=int, default=2, help="runs per size of the numpy reference path")
     ap.add_argument("--speedup-size", type=float, default=1e4, help="live relationships of the plain-Mesa comparison")
     ap.add_argument("--speedup-ticks", type=int, default=30)
