@@ -141,9 +141,9 @@ def section_wkh(s: Settings, P: Paths, workers: int) -> tuple[str, dict]:
 mean-field analysis: `choice_rule=reinforcement` (each buyer visits one seller per tick by
 logit on its preferences J, and reinforces `J <- (1 - gamma) J + profit x served`),
 `initial_awareness=all`, no dissolution, no opportunism, no exits, ample stock (every visit
-served), gamma = {gamma:g}, profit = 1, {pt.get('n_buyers')} buyers, {pt.get('ticks')} ticks
-(three sellers: {pt3.get('n_buyers')} buyers, {pt3.get('ticks')} ticks), y averaged over the last
-{pt.get('window')} ticks ({pt3.get('window')}), {s.wkh_reps} replication(s) per point.
+served), gamma = {gamma:g}, profit = 1. Two sellers: {pt.get('n_buyers')} buyers, {pt.get('ticks')} ticks, y averaged
+over the last {pt.get('window')}; three sellers: {pt3.get('n_buyers')} buyers, {pt3.get('ticks')} ticks, the last
+{pt3.get('window')}; {s.wkh_reps} replication(s) per point.
 `beta = b gamma / profit`. Runs *started uniform* begin at the uniform fixed point
 (J = profit / (gamma n) for every seller); runs *started loyal* give one random seller 90 %
 of the equilibrium preference mass (`initial_preference`, `initial_loyal`).
