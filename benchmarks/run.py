@@ -31,6 +31,7 @@ recorded too).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
 import json
@@ -204,6 +205,31 @@ def timed_run(kw: dict, ticks: int, seed: int = 1, keep: dict | None = None) -> 
     }
 
 
+@contextlib.contextmanager
+def measure_agent_creation(reading):
+    """While active, Mesa's ``create_agents`` for exporters and buyers adds ``reading()`` after minus
+    before to the yielded one-item list (bytes with a tracemalloc reading, seconds with a clock)."""
+    create = sim.Exporter.create_agents.__func__
+    total = [0]
+
+    def measured(cls, *a, **k):
+        before = reading()
+        try:
+            return create(cls, *a, **k)
+        finally:
+            total[0] += reading() - before
+
+    sim.Exporter.create_agents = sim.Buyer.create_agents = classmethod(measured)
+    try:
+        yield total
+    finally:
+        del sim.Exporter.create_agents, sim.Buyer.create_agents
+
+
+def _traced_bytes() -> int:
+    return tracemalloc.get_traced_memory()[0]
+
+
 def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
     """Peak traced memory (tracemalloc) of building and running a market, per live relationship.
 
@@ -213,22 +239,8 @@ def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     holder = {}
-    agent_create = sim.Exporter.create_agents.__func__
-    mesa_bytes = [0]
-
-    def traced_create(cls, *a, **k):  # what Mesa's agent objects take
-        before = tracemalloc.get_traced_memory()[0]
-        try:
-            return agent_create(cls, *a, **k)
-        finally:
-            mesa_bytes[0] += tracemalloc.get_traced_memory()[0] - before
-
-    sim.Exporter.create_agents = classmethod(traced_create)
-    sim.Buyer.create_agents = classmethod(traced_create)
-    try:
+    with measure_agent_creation(_traced_bytes) as mesa_bytes:  # what Mesa's agent objects take
         timing = timed_run(kw, ticks, seed, keep=holder)
-    finally:
-        del sim.Exporter.create_agents, sim.Buyer.create_agents
     model = holder["model"]
     built_peak = holder["built_peak"] - base
     current, peak = tracemalloc.get_traced_memory()
@@ -294,50 +306,24 @@ def construction_breakdown(kw: dict, seed: int = 1) -> dict:
     ]
     model_module.draw_population = timed("traits", population.draw_population)
     awareness.seed_initial = timed("initial_relationships", awareness.seed_initial)
-    create = sim.Buyer.__dict__.get("create_agents")
-    agent_create = sim.Exporter.create_agents.__func__
-
-    def create_agents(cls, *a, **k):
-        t0 = time.process_time()
-        try:
-            return agent_create(cls, *a, **k)
-        finally:
-            spent["mesa_agents"] = spent.get("mesa_agents", 0.0) + time.process_time() - t0
-
-    sim.Exporter.create_agents = classmethod(create_agents)
-    sim.Buyer.create_agents = classmethod(create_agents)
     try:
-        gc.collect()
-        t0 = time.process_time()
-        model = sim.MarketModel(rng=seed, **kw)
-        spent["total"] = time.process_time() - t0
+        with measure_agent_creation(time.process_time) as agent_seconds:
+            gc.collect()
+            t0 = time.process_time()
+            model = sim.MarketModel(rng=seed, **kw)
+            spent["total"] = time.process_time() - t0
+        spent["mesa_agents"] = agent_seconds[0]
     finally:
         for owner, attr, fn in saved:
             setattr(owner, attr, fn)
-        del sim.Exporter.create_agents, sim.Buyer.create_agents
-        if create is not None:
-            sim.Buyer.create_agents = create
     spent["other"] = spent["total"] - sum(v for k, v in spent.items() if k != "total")
     spent["relationships"] = int(model.ledger.n)
     del model
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    mesa_bytes = [0]
-
-    def traced_create(cls, *a, **k):
-        before = tracemalloc.get_traced_memory()[0]
-        try:
-            return agent_create(cls, *a, **k)
-        finally:
-            mesa_bytes[0] += tracemalloc.get_traced_memory()[0] - before
-
-    sim.Exporter.create_agents = classmethod(traced_create)
-    sim.Buyer.create_agents = classmethod(traced_create)
-    try:
+    with measure_agent_creation(_traced_bytes) as mesa_bytes:
         model = sim.MarketModel(rng=seed, **kw)
-    finally:
-        del sim.Exporter.create_agents, sim.Buyer.create_agents
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     spent["peak_bytes"] = peak - base
