@@ -13,7 +13,7 @@ import numpy as np
 from . import dynamics, kernels
 from .grouped import group_sum
 from .ledger import AWARENESS, DISSOLVED
-from .policies import PolicyView
+from .policies import LazyPolicyView
 
 
 def talk(model, t: int) -> None:
@@ -36,20 +36,7 @@ def talk(model, t: int) -> None:
 
     # retention: split by policy priority among trading relationships
     tr, te = live[~prospect], e[~prospect]
-    view = PolicyView(
-        tick=t,
-        exporter=te,
-        stage=L.stage[tr],
-        age=(t - L.born[tr]).astype(np.float64),
-        revenue=L.revenue[tr].astype(np.float64),
-        last_order=L.order[tr].astype(np.float64),
-        perceived=L.perceived[tr].astype(np.float64),
-        buyer_size=model.buyers.size[L.buyer[tr]].astype(np.float64),
-        rng=model.streams["policy"],
-    )
-    w = np.asarray(model.policy.priority(view), dtype=np.float64)
-    if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
+    w = priorities(model, tr, te, t)
     total_w = group_sum(te, w, E)
     ret = ex.budget * (1.0 - p["acquisition_share"])
     budget[~prospect] = np.where(total_w[te] > 0, ret[te] * w / np.maximum(total_w[te], 1e-300), 0.0)
@@ -57,3 +44,24 @@ def talk(model, t: int) -> None:
     L.communication[live] = dynamics.communication(budget, model.channel_efficiency)
     spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
     model.now.contact_spend = spent * ex.active * p["contact_cost"]
+
+
+def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:
+    """The retention policy's weight of each trading row ``tr`` (exporters ``te``), checked.
+
+    The policy sees a view of the rows whose columns are gathered only if it reads them.
+    """
+    L = model.ledger
+    loaders = {
+        "stage": lambda: L.stage[tr],
+        "age": lambda: (t - L.born[tr]).astype(np.float64),
+        "revenue": lambda: L.revenue[tr].astype(np.float64),
+        "last_order": lambda: L.order[tr].astype(np.float64),
+        "perceived": lambda: L.perceived[tr].astype(np.float64),
+        "buyer_size": lambda: model.buyers.size[L.buyer[tr]].astype(np.float64),
+    }
+    view = LazyPolicyView(tick=t, exporter=te, rng=model.streams["policy"], load=lambda name: loaders[name]())
+    w = np.asarray(model.policy.priority(view), dtype=np.float64)
+    if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
+    return w

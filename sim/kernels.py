@@ -70,6 +70,9 @@ def _choose() -> bool:
 ENABLED: bool = _choose()
 
 F32 = np.float32
+#: Indices are cast to unsigned before indexing: numba then skips the wrap-around test of negative
+#: indices on every array access (about 10% of a row's time in the longer kernels).
+U = np.uintp
 
 
 def engine() -> str:
@@ -87,16 +90,15 @@ def _logit_exponent(tr, buyer, exporter, quality, rel_price, price_sens, trust, 
     x = np.empty(n)
     m = np.full(n_buyers, -np.inf)
     for k in range(n):
-        i = tr[k]
-        b, e = buyer[i], exporter[i]
+        i = U(tr[k])
+        b, e = U(buyer[i]), U(exporter[i])
         # A = q - ps (p - 1) + T + C, all in float64
         a = quality[e] - np.float64(price_sens[b]) * (rel_price[e] - 1.0) + np.float64(trust[i]) + np.float64(commitment[i])
         v = beta * a
         x[k] = v
-        if v > m[b]:
-            m[b] = v
+        m[b] = max(m[b], v)  # branch-free: a mispredicted branch per row costs more than the row's arithmetic
     for k in range(n):
-        x[k] = x[k] - m[buyer[tr[k]]]
+        x[k] = x[k] - m[U(buyer[U(tr[k])])]
     return x
 
 
@@ -106,11 +108,11 @@ def _logit_orders(tr, buyer, ez, demand, order_col, n_buyers):
     n = tr.size
     s = np.zeros(n_buyers)
     for k in range(n):
-        s[buyer[tr[k]]] += ez[k]
+        s[U(buyer[U(tr[k])])] += ez[k]
     out = np.empty(n)
     for k in range(n):
-        i = tr[k]
-        b = buyer[i]
+        i = U(tr[k])
+        b = U(buyer[i])
         o = demand[b] * (ez[k] / s[b])
         out[k] = o
         order_col[i] = F32(o)
@@ -159,7 +161,7 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
     E = n_exporters
     orders_e = np.zeros(E)
     for k in range(n):
-        orders_e[exporter[tr[k]]] += order[k]
+        orders_e[U(exporter[U(tr[k])])] += order[k]
     fill_e = np.empty(E)
     for j in range(E):
         if not active[j]:
@@ -194,19 +196,19 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
     f_1alpha = F32(1.0 - alpha)
     keep_detected = 1.0 - penalty
     for k in range(n):
-        i = tr[k]
-        e, b = exporter[i], buyer[i]
+        i = U(tr[k])
+        e, b = U(exporter[i]), U(buyer[i])
         # ---- fulfil (trade.fulfil) ----
         fill = fill_e[e]
         d = order[k] * fill
         od = order[k] > 0
-        op = od and (u_act[k] < opportunism[e])
+        op = od & (u_act[k] < opportunism[e])  # `&`, not `and`: no branch on a random draw
         mon = monitoring[b]  # dynamics.monitoring, in float32
         if excessive:
             over = (trust_c[i] - f_thr) / f_den
             over = min(max(over, F32(0.0)), F32(1.0))
             mon = mon * (F32(1.0) - f_strength * over)
-        det = op and (u_detect[k] < mon)
+        det = op & (u_detect[k] < mon)
         opf = 1.0 if op else 0.0
         kept = 1.0 - shading * opf
         v = fill * quality[e] * kept + np.float64(f_fit * comm[i])
@@ -227,7 +229,7 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
         r = rate * (2.0 if partnership[b] else 1.0)
         add = r * (d / np.float64(size[b])) if stage[i] >= EXPANSION else 0.0
         investment[i] = F32(np.float64(investment[i] * f_keep_inv) + add)
-        alt_exp = exp_table[count_b[b] - 1]  # np.exp(-0.5 * alternatives)
+        alt_exp = exp_table[U(count_b[b] - 1)]  # np.exp(-0.5 * alternatives)
         switching[i] = F32(sc_strength * (np.float64(investment[i]) + np.float64(importance[b]) * alt_exp))
         # ---- judge: satisfaction_update (float64 where observed, else the stored float32) ----
         if od:
@@ -354,58 +356,51 @@ def plan_forecasts(model, t: int):
 # talk (communication.talk, dynamics.communication)
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _talk_rows(stage, exporter, buyer, born, revenue, order, perceived, size, active, comm, t, n_exporters):
+def _talk_rows(stage, exporter, active, comm, n_exporters):
+    """Clear ``comm``; live rows (of active exporters), trading rows among them, prospects per exporter."""
     n = stage.size
     n_prospects = np.zeros(n_exporters, np.int64)
     nl = nt = 0
     for i in range(n):  # count first, so that the row lists take no more memory than they need
         comm[i] = 0.0
         st = stage[i]
-        if st != DISSOLVED and active[exporter[i]]:
-            nl += 1
-            if st == AWARENESS:
-                n_prospects[exporter[i]] += 1
-            else:
-                nt += 1
-    live = np.empty(nl, np.int32)
-    tr = np.empty(nt, np.int32)
+        e = U(exporter[i])
+        is_live = (st != DISSOLVED) & active[e]
+        is_prospect = is_live & (st == AWARENESS)
+        nl += is_live  # counted, not branched on: stages alternate at random along the rows
+        nt += is_live & (st != AWARENESS)
+        n_prospects[e] += is_prospect
+    live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free append below writes one past the end
+    tr = np.empty(nt + 1, np.int32)
+    te = np.empty(nt + 1, exporter.dtype)
     nl = nt = 0
     for i in range(n):
         st = stage[i]
-        if st != DISSOLVED and active[exporter[i]]:
-            live[nl] = i
-            nl += 1
-            if st != AWARENESS:
-                tr[nt] = i
-                nt += 1
-    te = np.empty(nt, exporter.dtype)
-    st_ = np.empty(nt, np.int8)
-    age = np.empty(nt)
-    rev = np.empty(nt)
-    last = np.empty(nt)
-    perc = np.empty(nt)
-    bsize = np.empty(nt)
-    for k in range(nt):
-        i = tr[k]
-        te[k], st_[k] = exporter[i], stage[i]
-        age[k] = np.float64(np.int32(t) - born[i])
-        rev[k], last[k], perc[k] = revenue[i], order[i], perceived[i]
-        bsize[k] = size[buyer[i]]
-    return live, tr, n_prospects, te, st_, age, rev, last, perc, bsize
+        e = exporter[i]
+        is_live = (st != DISSOLVED) & active[U(e)]
+        live[nl] = i
+        nl += is_live
+        tr[nt] = i
+        te[nt] = e
+        nt += is_live & (st != AWARENESS)
+    return live[:nl], tr[:nt], n_prospects, te[:nt]
 
 
 @_njit
 def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporters):
     total_w = np.zeros(n_exporters)
     for k in range(w.size):  # group_sum(te, w): trading rows in row order
-        total_w[te[k]] += w[k]
+        total_w[U(te[k])] += w[k]
+    acq_each = np.empty(n_exporters)  # each prospect's share of its exporter's acquisition budget
+    for j in range(n_exporters):
+        acq_each[j] = acq[j] / max(n_prospects[j], 1)
     budget = np.empty(live.size)
     k = 0
     for j in range(live.size):
-        i = live[j]
-        e = exporter[i]
+        i = U(live[j])
+        e = U(exporter[i])
         if stage[i] == AWARENESS:
-            budget[j] = acq[e] / max(n_prospects[e], 1)
+            budget[j] = acq_each[e]
         else:
             tw = total_w[e]
             budget[j] = ret[e] * w[k] / max(tw, 1e-300) if tw > 0 else 0.0
@@ -421,20 +416,13 @@ def _scatter_f32(rows, values, col):
 
 
 def talk(model, t: int) -> None:
-    """communication.talk with the row selection, the policy's view and the budget split compiled."""
-    from .policies import PolicyView
+    """communication.talk with the row selection and the budget split compiled."""
+    from .communication import priorities
 
     p, L, ex = model.p, model.ledger, model.exporters
     E = ex.n
-    live, tr, n_prospects, te, stage, age, rev, last, perc, bsize = _talk_rows(
-        L.stage, L.exporter, L.buyer, L.born, L.revenue, L.order, L.perceived, model.buyers.size, ex.active,
-        L.communication, t, E)
-    view = PolicyView(tick=t, exporter=te, stage=stage, age=age, revenue=rev, last_order=last, perceived=perc,
-                      buyer_size=bsize, rng=model.streams["policy"])
-    w = np.asarray(model.policy.priority(view), dtype=np.float64)
-    del view, stage, age, rev, last, perc, bsize  # free the view before the budget's temporaries
-    if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
+    live, tr, n_prospects, te = _talk_rows(L.stage, L.exporter, ex.active, L.communication, E)
+    w = priorities(model, tr, te, t)
     acq = ex.budget * p["acquisition_share"]
     ret = ex.budget * (1.0 - p["acquisition_share"])
     budget, total_w = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, acq, ret, E)
@@ -449,42 +437,38 @@ def talk(model, t: int) -> None:
 @_njit
 def _try_out_counts(stage, exporter, buyer, active, n_buyers):
     n = stage.size
-    aw = np.empty(n, np.int64)
+    aw = np.empty(n + 1, np.int64)
     n_trading = np.zeros(n_buyers, np.int64)
     n_committed = np.zeros(n_buyers, np.int64)
     n_aware = np.zeros(n_buyers, np.int64)
     na = 0
-    for i in range(n):
+    for i in range(n):  # counted, not branched on: stages alternate at random along the rows
         st = stage[i]
-        b = buyer[i]
-        if st == AWARENESS:
-            if active[exporter[i]]:
-                aw[na] = i
-                na += 1
-                n_aware[b] += 1
-        elif st != DISSOLVED:
-            n_trading[b] += 1
-            if st == COMMITMENT:
-                n_committed[b] += 1
+        b = U(buyer[i])
+        is_aw = (st == AWARENESS) & active[U(exporter[i])]
+        aw[na] = i
+        na += is_aw
+        n_aware[b] += is_aw
+        n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
+        n_committed[b] += st == COMMITMENT
     return aw[:na], n_trading, n_committed, n_aware
 
 
 @_njit
 def _try_out_pick(aw, exporter, buyer, u, wanted, n_trading, n_committed, n_aware, quality, expected_value,
                   price_sens, rel_price, comm, trial_rate):
-    out = np.empty(aw.size, np.int64)
+    out = np.empty(aw.size + 1, np.int64)
     m = 0
     for k in range(aw.size):
-        i = aw[k]
-        b, e = buyer[i], exporter[i]
+        i = U(aw[k])
+        b, e = U(buyer[i]), U(exporter[i])
         gap = max(np.int64(wanted[b]) - n_trading[b], 0)
         need = min(1.0, gap / max(n_aware[b], 1)) * (0.1 if n_committed[b] > 0 else 1.0)
         appeal = 0.5 + quality[e] - expected_value - np.float64(price_sens[b]) * (rel_price[e] - 1.0)
         appeal = min(max(appeal, 0.1), 1.0)
         prob = trial_rate * need * appeal * np.float64(F32(0.5) + comm[i])
-        if u[k] < prob:
-            out[m] = i
-            m += 1
+        out[m] = i
+        m += u[k] < prob
     return out[:m]
 
 
@@ -509,12 +493,12 @@ def try_out(model, t: int) -> None:
 @_njit
 def _trading_rows(stage):
     n = stage.size
-    out = np.empty(n, np.int64)
+    out = np.empty(n + 1, np.int64)
     m = 0
     for i in range(n):
-        if stage[i] > AWARENESS and stage[i] < DISSOLVED:
-            out[m] = i
-            m += 1
+        st = stage[i]
+        out[m] = i
+        m += (st > AWARENESS) & (st < DISSOLVED)  # no branch: stages alternate at random along the rows
     return out[:m]
 
 
@@ -529,21 +513,17 @@ def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, revi
     end = np.zeros(n, np.int8)
     reviewing = np.zeros(n, np.bool_)
     f_exp, f_thr, f_fall, f_break = F32(expansion_trust), F32(commitment_threshold), F32(fall_back), F32(breakdown_trust)
-    for k in range(n):
-        i = tr[k]
+    for k in range(n):  # conditions combined arithmetically: no branch on a row's state
+        i = U(tr[k])
         st, tru, c = stage[i], trust[i], commitment[i]
-        if st == EXPLORATION and tru >= f_exp and n_orders[i] >= min_trials:
-            move[k] = 1
-        elif st == EXPANSION and c >= f_thr and tru >= f_exp:
-            move[k] = 2
-        elif st == COMMITMENT and c < f_fall:
-            move[k] = 3
+        up1 = (st == EXPLORATION) & (tru >= f_exp) & (n_orders[i] >= min_trials)
+        up2 = (st == EXPANSION) & (c >= f_thr) & (tru >= f_exp)
+        down = (st == COMMITMENT) & (c < f_fall)
+        move[k] = np.int8(up1) + np.int8(2) * np.int8(up2) + np.int8(3) * np.int8(down)
         if dissolution:
-            if tru < f_break:
-                end[k] = 1
-            elif low_sat[i] >= patience:
-                end[k] = 2
-        reviewing[k] = st < COMMITMENT and u_review[k] < review_rate[buyer[i]]
+            broken = tru < f_break
+            end[k] = np.int8(broken) + np.int8(2) * np.int8((~broken) & (low_sat[i] >= patience))
+        reviewing[k] = (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[i])])
     return move, end, reviewing
 
 
@@ -554,27 +534,25 @@ def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitme
     looking = np.zeros(n_buyers, np.bool_)
     for k in range(tr.size):
         if reviewing[k]:
-            looking[buyer[tr[k]]] = True
+            looking[U(buyer[U(tr[k])])] = True
     f_calc, f_margin = F32(calculus_trust), F32(switch_margin)
     n = stage.size
     m = 0
     for i in range(n):  # live rows of the buyers who look around (a few percent): count, then list
-        if stage[i] != DISSOLVED and looking[buyer[i]]:
-            m += 1
-    rows = np.empty(m, np.int64)
+        m += (stage[i] != DISSOLVED) & looking[U(buyer[i])]
+    rows = np.empty(m + 1, np.int64)
     m = 0
     for i in range(n):
-        if stage[i] != DISSOLVED and looking[buyer[i]]:
-            rows[m] = i
-            m += 1
+        rows[m] = i
+        m += (stage[i] != DISSOLVED) & looking[U(buyer[i])]
     a_rows = np.empty(m)
     m1 = np.full(n_buyers, -np.inf)
     for k in range(m):  # largest attractiveness per looking buyer (grouped.group_second_max)
         i = rows[k]
         a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
         a_rows[k] = a
-        if a > m1[buyer[i]]:
-            m1[buyer[i]] = a
+        b = U(buyer[i])
+        m1[b] = max(m1[b], a)
     n_best = np.zeros(n_buyers, np.int64)
     m2 = np.full(n_buyers, -np.inf)
     for k in range(m):
@@ -643,7 +621,7 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
 def _advance_lists(tr, move, end, better, codes):
     """Rows to dissolve grouped by cause code (ascending, rows ascending within), and rows moving up1/up2/down."""
     n = tr.size
-    cause = np.zeros(n, np.int64)
+    cause = np.zeros(n, np.int8)
     n_end = np.zeros(64, np.int64)
     n_move = np.zeros(4, np.int64)
     for k in range(n):  # np.select order: breakdown, dissatisfaction, better alternative
@@ -656,9 +634,9 @@ def _advance_lists(tr, move, end, better, codes):
             c = codes[2]
         cause[k] = c
         if c > 0:
-            n_end[c] += 1
+            n_end[U(c)] += 1
         else:
-            n_move[move[k]] += 1
+            n_move[U(move[k])] += 1
     start = np.zeros(64, np.int64)
     total = 0
     for c in range(64):
@@ -668,7 +646,7 @@ def _advance_lists(tr, move, end, better, codes):
     up1, up2, down = np.empty(n_move[1], np.int64), np.empty(n_move[2], np.int64), np.empty(n_move[3], np.int64)
     j1 = j2 = j3 = 0
     for k in range(n):
-        c = cause[k]
+        c = U(cause[k])
         if c > 0:
             rows[start[c]] = tr[k]
             start[c] += 1
@@ -720,12 +698,11 @@ def _dissolve_rows(rows, stage, since, ended, cause, comm, order, t, code):
 @_njit
 def _lapsed(stage, since, t, lapse):
     n = stage.size
-    out = np.empty(n, np.int64)
+    out = np.empty(n + 1, np.int64)
     m = 0
     for i in range(n):
-        if stage[i] == AWARENESS and np.int32(t) - since[i] >= lapse:
-            out[m] = i
-            m += 1
+        out[m] = i
+        m += (stage[i] == AWARENESS) & (np.int32(t) - since[i] >= lapse)
     return out[:m]
 
 
@@ -736,8 +713,7 @@ def _lapsed(stage, since, t, lapse):
 def _live_by_buyer(stage, buyer, n_buyers):
     out = np.zeros(n_buyers, np.int64)
     for i in range(stage.size):
-        if stage[i] != DISSOLVED:
-            out[buyer[i]] += 1
+        out[U(buyer[i])] += stage[i] != DISSOLVED
     return out
 
 
@@ -746,11 +722,29 @@ def _loyalty_sums(tr, buyer, x, n_buyers):
     s1 = np.zeros(n_buyers)
     s2 = np.zeros(n_buyers)
     for k in range(tr.size):
-        b = buyer[tr[k]]
+        b = U(buyer[U(tr[k])])
         v = np.float64(x[k])
         s1[b] += v
         s2[b] += v * v
     return s1, s2
+
+
+@_njit
+def _record_rows(stage, trust, commitment, satisfaction):
+    """Stage counts, the trading rows, and their trust, commitment and satisfaction (for numpy's means)."""
+    n = stage.size
+    counts = np.zeros(5, np.int64)
+    tr = np.empty(n + 1, np.int64)
+    t_ = np.empty(n + 1, np.float32)
+    c_ = np.empty(n + 1, np.float32)
+    s_ = np.empty(n + 1, np.float32)
+    m = 0
+    for i in range(n):
+        st = stage[i]
+        counts[U(st)] += 1
+        tr[m], t_[m], c_[m], s_[m] = i, trust[i], commitment[i], satisfaction[i]
+        m += (st > AWARENESS) & (st < DISSOLVED)
+    return counts, tr[:m], t_[:m], c_[:m], s_[:m]
 
 
 @_njit

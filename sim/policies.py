@@ -46,6 +46,32 @@ class PolicyView:
     rng: np.random.Generator
 
 
+#: the columns of a PolicyView the engine gathers only when a policy reads them
+LAZY_FIELDS = ("stage", "age", "revenue", "last_order", "perceived", "buyer_size")
+
+
+class LazyPolicyView(PolicyView):
+    """A ``PolicyView`` whose columns are gathered on first use by ``load(name)``.
+
+    The engine hands one of these to ``Policy.priority``, so that a policy pays
+    only for the columns it reads (``uniform`` reads none but ``stage``'s size);
+    to a policy it is an ordinary ``PolicyView``.
+    """
+
+    def __init__(self, *, tick: int, exporter: np.ndarray, rng: np.random.Generator, load):
+        object.__setattr__(self, "tick", tick)
+        object.__setattr__(self, "exporter", exporter)
+        object.__setattr__(self, "rng", rng)
+        object.__setattr__(self, "_load", load)
+
+    def __getattr__(self, name: str):  # called only for columns not gathered yet
+        if name in LAZY_FIELDS:
+            value = self._load(name)
+            object.__setattr__(self, name, value)
+            return value
+        raise AttributeError(name)
+
+
 class Policy:
     """Base class of retention policies.
 

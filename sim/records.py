@@ -117,11 +117,12 @@ class Recorder:
         """Append this tick's row of aggregates."""
         L, now, by = self._ledger, model.now, model.buyers
         if kernels.ENABLED:
-            counts, tr = kernels._stage_counts(L.stage), kernels._trading_rows(L.stage)
+            counts, tr, trust, commitment, satisfaction = kernels._record_rows(L.stage, L.trust, L.commitment,
+                                                                              L.satisfaction)
         else:
             counts = np.bincount(L.stage, minlength=5)
             tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
-        now.rows_after = tr
+            trust, commitment, satisfaction = L.trust[tr], L.commitment[tr], L.satisfaction[tr]
         n_tr = tr.size
         mean = (lambda x: float(x.mean())) if n_tr else (lambda x: float("nan"))
         ordered_total = float(now.orders_e.sum())
@@ -140,9 +141,9 @@ class Recorder:
             dissolutions_trading=now.dissolved_trading,
             new_awareness=L.n_created - now.created_before,
             trials=now.trials,
-            mean_trust=mean(L.trust[tr]),
-            mean_commitment=mean(L.commitment[tr]),
-            mean_satisfaction=mean(L.satisfaction[tr]),
+            mean_trust=mean(trust),
+            mean_commitment=mean(commitment),
+            mean_satisfaction=mean(satisfaction),
             retention_rate=1.0 - now.dissolved_trading / now.trading_at_start if now.trading_at_start else float("nan"),
             revenue=float(now.revenue_e.sum()),
             profit=float(now.profit_e.sum()),
@@ -190,11 +191,11 @@ def loyalty(model) -> float:
     tr = now.rows
     if tr.size == 0:
         return float("nan")
-    b = L.buyer[tr]
     x = L.preference[tr].astype(np.float64) if model.p["choice_rule"] == "reinforcement" else now.order
     if kernels.ENABLED:
         s1, s2 = kernels._loyalty_sums(tr, L.buyer, x, B)
     else:
+        b = L.buyer[tr]
         s1 = group_sum(b, x, B)
         s2 = group_sum(b, x * x, B)
     ok = s1 > 0
