@@ -44,6 +44,9 @@ try:  # numba is optional (pip install relsim[fast])
 
     # error_model="numpy": a division by zero gives inf/nan as in numpy instead of raising
     _njit = numba.njit(cache=True, nogil=True, error_model="numpy")
+    # for small helpers called per row from other kernels: inlined, so that no call (and no reference
+    # counting of its array arguments) happens per row
+    _njit_inline = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
     AVAILABLE = True
 except ImportError:  # pragma: no cover - exercised where numba is missing
     numba = None
@@ -51,6 +54,8 @@ except ImportError:  # pragma: no cover - exercised where numba is missing
 
     def _njit(fn):
         return fn
+
+    _njit_inline = _njit
 
 
 def _choose() -> bool:
@@ -573,7 +578,7 @@ def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitme
     return out
 
 
-@_njit
+@_njit_inline
 def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc):
     """dynamics.attractiveness of row i; exporters only known of are judged on calculus trust; -inf if inactive."""
     e, b = exporter[i], buyer[i]
