@@ -59,7 +59,7 @@ class Rel:
         "outcome", "expectation", "satisfaction", "perceived", "shared_values",
         "communication", "preference", "order", "forecast", "level", "hist",
         "volume", "revenue", "margin", "n_orders", "low_sat",
-        "u", "u2", "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
+        "u", "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
     )
 
     def __init__(self, rid, ex, buyer, t, shared_values, preference):
@@ -123,7 +123,7 @@ class PlainExporter(mesa.Agent):
             if p["excessive_trust"]:
                 over = clip((r.trust - p["excessive_trust_threshold"]) / max(1.0 - p["excessive_trust_threshold"], 1e-9), 0.0, 1.0)
                 mon = mon * (1.0 - p["excessive_trust_strength"] * over)
-            r.detected = r.opp and r.u2 < mon
+            r.detected = r.opp and r.u < self.opportunism * mon  # the act's own draw decides detection too
             kept = 1.0 - p["shading"] * r.opp
             r.value = fill * self.quality * kept + m.policy.fit_bonus * r.communication
             revenue = r.delivered * self.price
@@ -470,7 +470,6 @@ class PlainMarket(mesa.Model):
             self.draw("choice", trading, kind="gumbel")
         buyers.shuffle_do("place_orders", t)
         self.draw("fulfilment", trading)
-        self.draw("fulfilment", trading, name="u2")
         exporters.shuffle_do("fulfil", t)
         buyers.shuffle_do("invest", t)
         buyers.shuffle_do("judge", t)

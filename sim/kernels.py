@@ -151,7 +151,7 @@ def _count_by(rows, group, n_groups):
 
 @_njit
 def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, quality, price, unit_cost,
-                monitoring, u_act, u_detect, size, partnership, importance, count_b, exp_table,
+                monitoring, u_act, size, partnership, importance, count_b, exp_table,
                 trust_c, comm, volume, revenue_col, margin_col, n_orders, investment, switching,
                 outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
                 tc_c, tk_c, ti_c, commit_c, preference, level, demand, expected_next,
@@ -213,7 +213,7 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
             over = (trust_c[i] - f_thr) / f_den
             over = min(max(over, F32(0.0)), F32(1.0))
             mon = mon * (F32(1.0) - f_strength * over)
-        det = op & (u_detect[k] < mon)
+        det = op & (u_act[k] < opportunism[e] * np.float64(mon))  # trade.fulfil: the act's draw decides detection
         opf = 1.0 if op else 0.0
         kept = 1.0 - shading * opf
         v = fill * quality[e] * kept + np.float64(f_fit * comm[i])
@@ -310,7 +310,7 @@ def fulfil(model, t: int) -> None:
     p, L, ex, by, now, policy = model.p, model.ledger, model.exporters, model.buyers, model.now, model.policy
     tr = now.rows
     rng = model.streams["fulfilment"]
-    u_act, u_detect = rng.random(tr.size), rng.random(tr.size)
+    u_act = rng.random(tr.size)
     count_b = _count_by(tr, L.buyer, by.n)
     # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
     exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
@@ -328,7 +328,7 @@ def fulfil(model, t: int) -> None:
     (ordered, opp, detected, value, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e,
      forecast_e) = _trade_rows(
         tr, L.exporter, L.buyer, L.stage, now.order, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
-        ex.unit_cost, by.monitoring, u_act, u_detect, by.size, by.partnership, by.importance, count_b, exp_table,
+        ex.unit_cost, by.monitoring, u_act, by.size, by.partnership, by.importance, count_b, exp_table,
         L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level,

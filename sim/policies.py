@@ -135,7 +135,7 @@ class Uniform(Policy):
     description = "Every customer gets the same share of the contact budget."
 
     def priority(self, view):
-        return np.ones(view.stage.size)
+        return np.ones(view.exporter.size)
 
 
 @register_policy
@@ -191,4 +191,4 @@ class SharedValuesProgram(Policy):
     value_alignment = 0.01
 
     def priority(self, view):
-        return np.ones(view.stage.size)
+        return np.ones(view.exporter.size)

@@ -71,9 +71,10 @@ def fulfil(model, t: int) -> None:
     delivered = order * fill
     ordered = order > 0
 
-    rng = model.streams["fulfilment"]
-    u_act, u_detect = rng.random(tr.size), rng.random(tr.size)
-    opp = ordered & (u_act < ex.opportunism[e])
+    # one draw per order decides both the act (u < o) and its detection (u < o m): given an act,
+    # u / o is uniform, so the act is detected with probability m, as with a draw of its own
+    u = model.streams["fulfilment"].random(tr.size)
+    opp = ordered & (u < ex.opportunism[e])
     mon = dynamics.monitoring(
         model.buyers.monitoring[b],
         L.trust[tr],
@@ -81,7 +82,7 @@ def fulfil(model, t: int) -> None:
         p["excessive_trust_threshold"],
         p["excessive_trust_strength"],
     )
-    detected = opp & (u_detect < mon)
+    detected = opp & (u < ex.opportunism[e] * mon)
 
     kept = 1.0 - p["shading"] * opp
     value = fill * ex.quality[e] * kept + model.policy.fit_bonus * L.communication[tr]
