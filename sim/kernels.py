@@ -507,16 +507,21 @@ def _trading_rows(stage):
     return out[:m]
 
 
+#: per-row outcome codes of advance's pass (stage moves, then endings; an ending overrides a move)
+_UP1, _UP2, _DOWN, _BREAKDOWN, _UNHAPPY, _BETTER = 1, 2, 3, 4, 5, 6
+
+
 @_njit
 def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, review_rate, buyer,
                  expansion_trust, commitment_threshold, fall_back, min_trials, breakdown_trust, patience,
                  dissolution):
-    """Per trading row: move code (1 trust_built, 2 committed, 3 commitment_decay), ending code
-    (1 breakdown, 2 dissatisfaction) and whether its buyer reviews (a candidate for better_alternative)."""
+    """Per trading row, the outcome code (_UP1 trust built, _UP2 committed, _DOWN commitment decay,
+    _BREAKDOWN, _UNHAPPY; 0 none), and the positions of the rows whose buyer reviews its suppliers and
+    that end no other way (candidates for _BETTER)."""
     n = tr.size
-    move = np.zeros(n, np.int8)
-    end = np.zeros(n, np.int8)
-    reviewing = np.zeros(n, np.bool_)
+    code = np.empty(n, np.int8)
+    review = np.empty(n + 1, np.int64)
+    n_review = 0
     f_exp, f_thr, f_fall, f_break = F32(expansion_trust), F32(commitment_threshold), F32(fall_back), F32(breakdown_trust)
     for k in range(n):  # conditions combined arithmetically: no branch on a row's state
         i = U(tr[k])
@@ -524,28 +529,27 @@ def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, revi
         up1 = (st == EXPLORATION) & (tru >= f_exp) & (n_orders[i] >= min_trials)
         up2 = (st == EXPANSION) & (c >= f_thr) & (tru >= f_exp)
         down = (st == COMMITMENT) & (c < f_fall)
-        move[k] = np.int8(up1) + np.int8(2) * np.int8(up2) + np.int8(3) * np.int8(down)
-        if dissolution:
-            broken = tru < f_break
-            end[k] = np.int8(broken) + np.int8(2) * np.int8((~broken) & (low_sat[i] >= patience))
-        reviewing[k] = (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[i])])
-    return move, end, reviewing
+        mv = np.int8(up1) * np.int8(_UP1) + np.int8(up2) * np.int8(_UP2) + np.int8(down) * np.int8(_DOWN)
+        broken = dissolution & (tru < f_break)
+        unhappy = dissolution & (~broken) & (low_sat[i] >= patience)
+        end = np.int8(broken) * np.int8(_BREAKDOWN) + np.int8(unhappy) * np.int8(_UNHAPPY)
+        code[k] = end if end > 0 else mv
+        review[n_review] = k
+        n_review += dissolution & (end == 0) & (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[i])])
+    return code, review[:n_review]
 
 
 @_njit
-def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitment, switching, quality, rel_price,
+def _better_alternative_k(tr, review, stage, buyer, exporter, trust, commitment, switching, quality, rel_price,
                           price_sens, active, calculus_trust, switch_margin, n_buyers):
-    """lifecycle._better_alternative: best other supplier's attractiveness against this one's, for reviewing rows."""
+    """lifecycle._better_alternative: for the reviewing rows ``tr[review]``, whether another supplier the
+    buyer knows beats this one by more than the switching cost."""
     looking = np.zeros(n_buyers, np.bool_)
-    for k in range(tr.size):
-        if reviewing[k]:
-            looking[U(buyer[U(tr[k])])] = True
+    for j in range(review.size):
+        looking[U(buyer[U(tr[U(review[j])])])] = True
     f_calc, f_margin = F32(calculus_trust), F32(switch_margin)
     n = stage.size
-    m = 0
-    for i in range(n):  # live rows of the buyers who look around (a few percent): count, then list
-        m += (stage[i] != DISSOLVED) & looking[U(buyer[i])]
-    rows = np.empty(m + 1, np.int64)
+    rows = np.empty(n + 1, np.int64)  # live rows of the buyers who look around (a few percent)
     m = 0
     for i in range(n):
         rows[m] = i
@@ -553,7 +557,7 @@ def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitme
     a_rows = np.empty(m)
     m1 = np.full(n_buyers, -np.inf)
     for k in range(m):  # largest attractiveness per looking buyer (grouped.group_second_max)
-        i = rows[k]
+        i = U(rows[k])
         a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
         a_rows[k] = a
         b = U(buyer[i])
@@ -561,36 +565,36 @@ def _better_alternative_k(tr, reviewing, stage, buyer, exporter, trust, commitme
     n_best = np.zeros(n_buyers, np.int64)
     m2 = np.full(n_buyers, -np.inf)
     for k in range(m):
-        b = buyer[rows[k]]
+        b = U(buyer[U(rows[k])])
         a = a_rows[k]
         if a == m1[b]:
             n_best[b] += 1
         elif a > m2[b]:
             m2[b] = a
-    out = np.zeros(tr.size, np.bool_)
-    for k in range(tr.size):
-        if reviewing[k]:
-            i = tr[k]
-            b = buyer[i]
-            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
-            other = m2[b] if (a == m1[b] and n_best[b] < 2) else m1[b]
-            out[k] = (other - a) > np.float64(switching[i] + f_margin)
+    out = np.zeros(review.size, np.bool_)
+    for j in range(review.size):
+        i = U(tr[U(review[j])])
+        b = U(buyer[i])
+        a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc)
+        other = m2[b] if (a == m1[b] and n_best[b] < 2) else m1[b]
+        out[j] = (other - a) > np.float64(switching[i] + f_margin)
     return out
 
 
 @_njit_inline
 def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, f_calc):
     """dynamics.attractiveness of row i; exporters only known of are judged on calculus trust; -inf if inactive."""
-    e, b = exporter[i], buyer[i]
+    e, b = U(exporter[i]), U(buyer[i])
     if not active[e]:
         return -np.inf
     tr_ = f_calc if stage[i] == AWARENESS else trust[i]
     return quality[e] - np.float64(price_sens[b]) * (rel_price[e] - 1.0) + np.float64(tr_) + np.float64(commitment[i])
 
 
-def better_alternative(model, tr: np.ndarray, reviewing: np.ndarray) -> np.ndarray:
+def better_alternative(model, tr: np.ndarray, review: np.ndarray) -> np.ndarray:
+    """For the reviewing rows ``tr[review]``: does the buyer know a better supplier, net of switching cost?"""
     p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
-    return _better_alternative_k(tr, reviewing, L.stage, L.buyer, L.exporter, L.trust, L.commitment, L.switching_cost,
+    return _better_alternative_k(tr, review, L.stage, L.buyer, L.exporter, L.trust, L.commitment, L.switching_cost,
                                  ex.quality, model.relative_price, by.price_sensitivity, ex.active,
                                  float(p["calculus_trust"]), float(p["switch_margin"]), by.n)
 
@@ -600,71 +604,62 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
     from .parameters import CAUSES
 
     p, L, by = model.p, model.ledger, model.buyers
-    move, end, reviewing = _stage_moves(
+    code, review = _stage_moves(
         tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
         float(p["expansion_trust"]), float(p["commitment_threshold"]),
         float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
         int(p["patience"]), bool(p["dissolution"]))
-    if p["dissolution"] and reviewing.any():
-        better = better_alternative(model, tr, reviewing)
-    else:
-        better = np.zeros(tr.size, np.bool_)
-    codes = np.array([CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"),
-                      CAUSES.index("better_alternative")], dtype=np.int64)
-    rows, row_code, n_end, up1, up2, down = _advance_lists(tr, move, end, better, codes)
+    if review.size:
+        code[review[better_alternative(model, tr, review)]] = _BETTER
+    causes = np.array([0, 0, 0, 0, CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"),
+                       CAUSES.index("better_alternative")], dtype=np.int64)
+    rows, n_end, up1, up2, down = _advance_lists(tr, code, causes)
     endings = []
     start = 0
-    for code in np.sort(codes):  # np.unique order of the causes present
-        k = int(n_end[code])
+    for c in np.sort(causes[_BREAKDOWN:]):  # np.unique order of the causes present
+        k = int(n_end[c])
         if k:
-            endings.append((int(code), rows[start:start + k]))
+            endings.append((int(c), rows[start:start + k]))
             start += k
     return endings, up1, up2, down
 
 
 @_njit
-def _advance_lists(tr, move, end, better, codes):
-    """Rows to dissolve grouped by cause code (ascending, rows ascending within), and rows moving up1/up2/down."""
+def _advance_lists(tr, code, causes):
+    """Rows to dissolve grouped by cause (``causes[code]``, ascending; rows ascending within), and rows
+    moving up1/up2/down."""
     n = tr.size
-    cause = np.zeros(n, np.int8)
+    n_code = np.zeros(8, np.int64)
+    for k in range(n):
+        n_code[U(code[k])] += 1
     n_end = np.zeros(64, np.int64)
-    n_move = np.zeros(4, np.int64)
-    for k in range(n):  # np.select order: breakdown, dissatisfaction, better alternative
-        c = 0
-        if end[k] == 1:
-            c = codes[0]
-        elif end[k] == 2:
-            c = codes[1]
-        elif better[k]:
-            c = codes[2]
-        cause[k] = c
-        if c > 0:
-            n_end[U(c)] += 1
-        else:
-            n_move[U(move[k])] += 1
-    start = np.zeros(64, np.int64)
+    for c in range(_BREAKDOWN, _BETTER + 1):
+        n_end[U(causes[c])] += n_code[c]
+    start_c = np.zeros(64, np.int64)  # where each cause's rows begin in ``rows``
     total = 0
     for c in range(64):
-        start[c] = total
+        start_c[c] = total
         total += n_end[c]
+    pos = np.zeros(8, np.int64)  # write position of each outcome code
+    for c in range(_BREAKDOWN, _BETTER + 1):
+        pos[c] = start_c[U(causes[c])]
     rows = np.empty(total, np.int64)
-    up1, up2, down = np.empty(n_move[1], np.int64), np.empty(n_move[2], np.int64), np.empty(n_move[3], np.int64)
-    j1 = j2 = j3 = 0
+    up1, up2, down = np.empty(n_code[_UP1], np.int64), np.empty(n_code[_UP2], np.int64), np.empty(n_code[_DOWN], np.int64)
     for k in range(n):
-        c = U(cause[k])
-        if c > 0:
-            rows[start[c]] = tr[k]
-            start[c] += 1
-        elif move[k] == 1:
-            up1[j1] = tr[k]
-            j1 += 1
-        elif move[k] == 2:
-            up2[j2] = tr[k]
-            j2 += 1
-        elif move[k] == 3:
-            down[j3] = tr[k]
-            j3 += 1
-    return rows, cause, n_end, up1, up2, down
+        c = U(code[k])
+        if c >= _BREAKDOWN:
+            rows[pos[c]] = tr[k]
+            pos[c] += 1
+        elif c == _UP1:
+            up1[pos[c]] = tr[k]
+            pos[c] += 1
+        elif c == _UP2:
+            up2[pos[c]] = tr[k]
+            pos[c] += 1
+        elif c == _DOWN:
+            down[pos[c]] = tr[k]
+            pos[c] += 1
+    return rows, n_end, up1, up2, down
 
 
 @_njit

@@ -100,7 +100,9 @@ def test_better_alternative_kernel_matches_numpy(share):
     u = np.random.default_rng(1).random(tr.size) * (m.p["review_rate"] / share)
     reviewing = (L.stage[tr] < COMMITMENT) & (u < by.review_rate[L.buyer[tr]])
     slow = lifecycle._better_alternative(m, tr, u)
-    fast = kernels.better_alternative(m, tr, reviewing)
+    review = np.flatnonzero(reviewing)
+    fast = np.zeros(tr.size, dtype=bool)
+    fast[review] = kernels.better_alternative(m, tr, review)
     assert slow.sum() > 0 and np.array_equal(fast, slow)
 
 
