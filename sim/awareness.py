@@ -52,15 +52,15 @@ def meet(model, t: int) -> None:
     parts.append((e, draw_prospects(model, e.size, rng), "media"))
     # buyer matching: buyers short of suppliers are introduced to a random exporter
     if kernels.ENABLED:
-        known = kernels._live_by_buyer(L.stage, L.buyer, model.buyers.n)
+        known, cm = kernels._meet_rows(L.stage, L.buyer, model.buyers.n)
     else:
         live = L.stage != DISSOLVED
         known = group_sum(L.buyer[live], None, model.buyers.n)
+        cm = np.flatnonzero(L.stage == COMMITMENT)
     short = known < model.buyers.wanted
     b = np.flatnonzero(short & (rng.random(model.buyers.n) < p["matching_rate"]))
     parts.append((active[rng.integers(active.size, size=b.size)], b, "matching"))
     # referrals: committed buyers recommend their exporter to another buyer
-    cm = np.flatnonzero(L.stage == COMMITMENT)
     r = cm[rng.random(cm.size) < p["referral_rate"]]
     parts.append((L.exporter[r], rng.integers(model.buyers.n, size=r.size), "referral"))
     introduce(model, parts, t)

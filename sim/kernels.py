@@ -311,7 +311,9 @@ def fulfil(model, t: int) -> None:
     tr = now.rows
     rng = model.streams["fulfilment"]
     u_act = rng.random(tr.size)
-    count_b = _count_by(tr, L.buyer, by.n)
+    count_b = now.__dict__.pop("trading_per_buyer", None)  # counted by try_out
+    if count_b is None:
+        count_b = _count_by(tr, L.buyer, by.n)
     # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
     exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
     plan_on = p["forecast_method"] == "exponential_smoothing"
@@ -361,24 +363,34 @@ def plan_forecasts(model, t: int):
 # talk (communication.talk, dynamics.communication)
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _talk_rows(stage, exporter, active, comm, n_exporters):
-    """Clear ``comm``; live rows (of active exporters), trading rows among them, prospects per exporter."""
+def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
+    """Clear ``comm``; live rows (of active exporters), the trading rows among them and their exporters,
+    prospects per exporter; and for ``try_out`` (no stage changes in between), the prospects' rows and per
+    buyer its trading, committed and aware rows (one sweep of the ledger serves both phases)."""
     n = stage.size
     n_prospects = np.zeros(n_exporters, np.int64)
+    n_trading = np.zeros(n_buyers, np.int64)
+    n_committed = np.zeros(n_buyers, np.int64)
+    n_aware = np.zeros(n_buyers, np.int64)
     nl = nt = 0
     for i in range(n):  # count first, so that the row lists take no more memory than they need
         comm[i] = 0.0
         st = stage[i]
-        e = U(exporter[i])
+        e, b = U(exporter[i]), U(buyer[i])
         is_live = (st != DISSOLVED) & active[e]
         is_prospect = is_live & (st == AWARENESS)
         nl += is_live  # counted, not branched on: stages alternate at random along the rows
         nt += is_live & (st != AWARENESS)
         n_prospects[e] += is_prospect
-    live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free append below writes one past the end
+        n_aware[b] += is_prospect
+        n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
+        n_committed[b] += st == COMMITMENT
+    na = nl - nt
+    live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free appends below write one past the end
     tr = np.empty(nt + 1, np.int32)
     te = np.empty(nt + 1, exporter.dtype)
-    nl = nt = 0
+    aw = np.empty(na + 1, np.int64)
+    nl = nt = na = 0
     for i in range(n):
         st = stage[i]
         e = exporter[i]
@@ -388,7 +400,9 @@ def _talk_rows(stage, exporter, active, comm, n_exporters):
         tr[nt] = i
         te[nt] = e
         nt += is_live & (st != AWARENESS)
-    return live[:nl], tr[:nt], n_prospects, te[:nt]
+        aw[na] = i
+        na += is_live & (st == AWARENESS)
+    return live[:nl], tr[:nt], n_prospects, te[:nt], (aw[:na], n_trading, n_committed, n_aware)
 
 
 @_njit
@@ -426,7 +440,8 @@ def talk(model, t: int) -> None:
 
     p, L, ex = model.p, model.ledger, model.exporters
     E = ex.n
-    live, tr, n_prospects, te = _talk_rows(L.stage, L.exporter, ex.active, L.communication, E)
+    live, tr, n_prospects, te, model.now.try_out_counts = _talk_rows(L.stage, L.exporter, L.buyer, ex.active,
+                                                                     L.communication, E, model.buyers.n)
     w = priorities(model, tr, te, t)
     acq = ex.budget * p["acquisition_share"]
     ret = ex.budget * (1.0 - p["acquisition_share"])
@@ -482,14 +497,24 @@ def try_out(model, t: int) -> None:
     from .awareness import start_trading
 
     p, L, by, ex = model.p, model.ledger, model.buyers, model.exporters
-    aw, n_trading, n_committed, n_aware = _try_out_counts(L.stage, L.exporter, L.buyer, ex.active, by.n)
+    counts = model.now.__dict__.pop("try_out_counts", None)  # talk's sweep counted them (no stage changed since)
+    if counts is None:
+        counts = _try_out_counts(L.stage, L.exporter, L.buyer, ex.active, by.n)
+    aw, n_trading, n_committed, n_aware = counts
     u = model.streams["trial"].random(aw.size)
-    if aw.size == 0:
-        return
-    rows = _try_out_pick(aw, L.exporter, L.buyer, u, by.wanted, n_trading, n_committed, n_aware, ex.quality,
-                         float(model.expected_value), by.price_sensitivity, model.relative_price, L.communication,
-                         float(p["trial_rate"]))
-    start_trading(model, rows, t)
+    if aw.size:
+        rows = _try_out_pick(aw, L.exporter, L.buyer, u, by.wanted, n_trading, n_committed, n_aware, ex.quality,
+                             float(model.expected_value), by.price_sensitivity, model.relative_price,
+                             L.communication, float(p["trial_rate"]))
+        start_trading(model, rows, t)
+        _count_into(rows, L.buyer, n_trading)
+    model.now.trading_per_buyer = n_trading  # for fulfil's switching costs: no stage changes before it
+
+
+@_njit
+def _count_into(rows, group, counts):
+    for k in range(rows.size):
+        counts[U(group[U(rows[k])])] += 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,11 +735,18 @@ def _lapsed(stage, since, t, lapse):
 # meet and record: grouped counts and sums
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _live_by_buyer(stage, buyer, n_buyers):
-    out = np.zeros(n_buyers, np.int64)
-    for i in range(stage.size):
-        out[U(buyer[i])] += stage[i] != DISSOLVED
-    return out
+def _meet_rows(stage, buyer, n_buyers):
+    """awareness.meet's sweep: live rows per buyer, and the committed rows (who may refer)."""
+    known = np.zeros(n_buyers, np.int64)
+    n = stage.size
+    committed = np.empty(n + 1, np.int64)
+    m = 0
+    for i in range(n):
+        st = stage[i]
+        known[U(buyer[i])] += st != DISSOLVED
+        committed[m] = i
+        m += st == COMMITMENT
+    return known, committed[:m]
 
 
 @_njit
@@ -745,14 +777,6 @@ def _record_rows(stage, trust, commitment, satisfaction):
         tr[m], t_[m], c_[m], s_[m] = i, trust[i], commitment[i], satisfaction[i]
         m += (st > AWARENESS) & (st < DISSOLVED)
     return counts, tr[:m], t_[:m], c_[:m], s_[:m]
-
-
-@_njit
-def _stage_counts(stage):
-    counts = np.zeros(5, np.int64)
-    for i in range(stage.size):
-        counts[stage[i]] += 1
-    return counts
 
 
 @_njit
