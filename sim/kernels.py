@@ -389,7 +389,7 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
     live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free appends below write one past the end
     tr = np.empty(nt + 1, np.int32)
     te = np.empty(nt + 1, exporter.dtype)
-    aw = np.empty(na + 1, np.int64)
+    aw = np.empty(na + 1, np.int32)
     nl = nt = na = 0
     for i in range(n):
         st = stage[i]
@@ -457,7 +457,7 @@ def talk(model, t: int) -> None:
 @_njit
 def _try_out_counts(stage, exporter, buyer, active, n_buyers):
     n = stage.size
-    aw = np.empty(n + 1, np.int64)
+    aw = np.empty(n + 1, np.int32)
     n_trading = np.zeros(n_buyers, np.int64)
     n_committed = np.zeros(n_buyers, np.int64)
     n_aware = np.zeros(n_buyers, np.int64)
@@ -477,7 +477,7 @@ def _try_out_counts(stage, exporter, buyer, active, n_buyers):
 @_njit
 def _try_out_pick(aw, exporter, buyer, u, wanted, n_trading, n_committed, n_aware, quality, expected_value,
                   price_sens, rel_price, comm, trial_rate):
-    out = np.empty(aw.size + 1, np.int64)
+    out = np.empty(aw.size + 1, np.int32)
     m = 0
     for k in range(aw.size):
         i = U(aw[k])
@@ -523,7 +523,7 @@ def _count_into(rows, group, counts):
 @_njit
 def _trading_rows(stage):
     n = stage.size
-    out = np.empty(n + 1, np.int64)
+    out = np.empty(n + 1, np.int32)
     m = 0
     for i in range(n):
         st = stage[i]
@@ -723,7 +723,7 @@ def _dissolve_rows(rows, stage, since, ended, cause, comm, order, t, code):
 @_njit
 def _lapsed(stage, since, t, lapse):
     n = stage.size
-    out = np.empty(n + 1, np.int64)
+    out = np.empty(n + 1, np.int32)
     m = 0
     for i in range(n):
         out[m] = i
@@ -739,7 +739,7 @@ def _meet_rows(stage, buyer, n_buyers):
     """awareness.meet's sweep: live rows per buyer, and the committed rows (who may refer)."""
     known = np.zeros(n_buyers, np.int64)
     n = stage.size
-    committed = np.empty(n + 1, np.int64)
+    committed = np.empty(n + 1, np.int32)
     m = 0
     for i in range(n):
         st = stage[i]
@@ -766,7 +766,7 @@ def _record_rows(stage, trust, commitment, satisfaction):
     """Stage counts, the trading rows, and their trust, commitment and satisfaction (for numpy's means)."""
     n = stage.size
     counts = np.zeros(5, np.int64)
-    tr = np.empty(n + 1, np.int64)
+    tr = np.empty(n + 1, np.int32)
     t_ = np.empty(n + 1, np.float32)
     c_ = np.empty(n + 1, np.float32)
     s_ = np.empty(n + 1, np.float32)
