@@ -62,6 +62,7 @@ def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:
     }
     view = LazyPolicyView(tick=t, exporter=te, rng=model.streams["policy"], load=lambda name: loaders[name]())
     w = np.asarray(model.policy.priority(view), dtype=np.float64)
-    if w.shape != (tr.size,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+    # min >= 0 fails for negative weights and NaN, max < inf for +inf: two reductions, no temporaries
+    if w.shape != (tr.size,) or (w.size and not (w.min() >= 0.0 and w.max() < np.inf)):
         raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
     return w

@@ -174,13 +174,32 @@ def test_registry_is_clean_after_the_test_policy():
         sim.MarketModel(policy="test_exploration_only")
 
 
-def test_invalid_priorities_are_rejected():
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+@pytest.mark.parametrize("bad", ["negative", "nan", "inf", "one_negative", "shape"])
+def test_invalid_priorities_are_rejected(bad, engine, monkeypatch):
+    from sim import kernels
+
+    if engine == "numba" and not kernels.AVAILABLE:
+        pytest.skip("numba not installed")
+    monkeypatch.setattr(kernels, "ENABLED", engine == "numba")
+
     @register_policy
     class Broken(Policy):
         name = "test_broken"
 
         def priority(self, view):
-            return -np.ones(view.stage.size)
+            w = np.ones(view.exporter.size)
+            if bad == "negative":
+                return -w
+            if bad == "nan":
+                w[-1] = np.nan
+            if bad == "inf":
+                w[0] = np.inf
+            if bad == "one_negative":
+                w[w.size // 2] = -1e-12
+            if bad == "shape":
+                return w[1:]
+            return w
 
     try:
         model = sim.MarketModel(rng=0, policy="test_broken", **SMALL)
