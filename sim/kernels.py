@@ -129,7 +129,7 @@ def place_orders_logit(model, t: int) -> np.ndarray:
     tr = now.rows
     z = _logit_exponent(tr, L.buyer, L.exporter, model.exporters.quality, model.relative_price,
                         model.buyers.price_sensitivity, L.trust, L.commitment, float(p["beta"]), model.buyers.n)
-    return _logit_orders(tr, L.buyer, np.exp(z), now.demand, L.order, model.buyers.n)
+    return _logit_orders(tr, L.buyer, np.exp(z, out=z), now.demand, L.order, model.buyers.n)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,32 +406,35 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
 
 
 @_njit
-def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporters):
+def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporters, efficiency):
+    """Each live row's contact budget, returned as the exponent ``-efficiency * budget`` of
+    dynamics.communication (numpy exponentiates it, _communication_rows finishes the equation)."""
     total_w = np.zeros(n_exporters)
     for k in range(w.size):  # group_sum(te, w): trading rows in row order
         total_w[U(te[k])] += w[k]
     acq_each = np.empty(n_exporters)  # each prospect's share of its exporter's acquisition budget
     for j in range(n_exporters):
         acq_each[j] = acq[j] / max(n_prospects[j], 1)
-    budget = np.empty(live.size)
+    x = np.empty(live.size)
+    neg = -efficiency
     k = 0
     for j in range(live.size):
         i = U(live[j])
         e = U(exporter[i])
         if stage[i] == AWARENESS:
-            budget[j] = acq_each[e]
+            x[j] = neg * acq_each[e]
         else:
             tw = total_w[e]
-            budget[j] = ret[e] * w[k] / max(tw, 1e-300) if tw > 0 else 0.0
+            x[j] = neg * (ret[e] * w[k] / max(tw, 1e-300) if tw > 0 else 0.0)
             k += 1
-    return budget, total_w
+    return x, total_w
 
 
 @_njit
-def _scatter_f32(rows, values, col):
-    """col[rows] = values, float64 rounded to the float32 column as numpy's assignment does."""
+def _communication_rows(rows, ez, col):
+    """col[rows] = 1 - ez (dynamics.communication with ez = exp(-efficiency * budget)), rounded to float32."""
     for k in range(rows.size):
-        col[rows[k]] = F32(values[k])
+        col[U(rows[k])] = F32(1.0 - ez[k])
 
 
 def talk(model, t: int) -> None:
@@ -445,8 +448,9 @@ def talk(model, t: int) -> None:
     w = priorities(model, tr, te, t)
     acq = ex.budget * p["acquisition_share"]
     ret = ex.budget * (1.0 - p["acquisition_share"])
-    budget, total_w = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, acq, ret, E)
-    _scatter_f32(live, dynamics.communication(budget, model.channel_efficiency), L.communication)
+    x, total_w = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, acq, ret, E,
+                              float(model.channel_efficiency))
+    _communication_rows(live, np.exp(x, out=x), L.communication)
     spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
     model.now.contact_spend = spent * ex.active * p["contact_cost"]
 
