@@ -175,10 +175,9 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
             fill_e[j] = min(1.0, stock[j] / max(orders_e[j], 1e-12))
         else:
             fill_e[j] = 1.0
-    ordered = np.empty(n, np.bool_)
-    opp = np.empty(n, np.bool_)
-    detected = np.empty(n, np.bool_)
-    value = np.empty(n)
+    acts = np.zeros(2, np.int64)  # opportunistic acts, detected acts
+    received = np.empty(n + 1)  # value received by the rows that ordered, in row order
+    n_received = 0
     err = np.empty(n)
     delivered_e = np.zeros(E)
     revenue_e = np.zeros(E)
@@ -224,7 +223,10 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
         margin_col[i] = F32(np.float64(margin_col[i]) + mar)
         if od:
             n_orders[i] += 1
-        ordered[k], opp[k], detected[k], value[k] = od, op, det, v
+        acts[0] += op
+        acts[1] += det
+        received[n_received] = v
+        n_received += od
         payoff = profit * fill * kept * (1.0 if od else 0.0)
         delivered_e[e] += d
         revenue_e[e] += rev
@@ -302,7 +304,7 @@ def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, q
                 f = share * np.float64(expected_next[b])
             forecast[i] = F32(f)
             forecast_e[e] += f
-    return ordered, opp, detected, value, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e
+    return acts, received[:n_received], err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e
 
 
 def fulfil(model, t: int) -> None:
@@ -327,7 +329,7 @@ def fulfil(model, t: int) -> None:
         p["trust_gain"], p["trust_loss"], p["opportunism_penalty"], p["calculus_decay"], p["identification_gain"],
         p["communication_effect"], p["shared_values_effect"], p["commitment_gain"], p["commitment_decay"],
         p["opportunism_commitment_loss"], p["gamma"], p["forecast_alpha"]], dtype=np.float64)
-    (ordered, opp, detected, value, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e,
+    (acts, received, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e,
      forecast_e) = _trade_rows(
         tr, L.exporter, L.buyer, L.stage, now.order, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
         ex.unit_cost, by.monitoring, u_act, by.size, by.partnership, by.importance, count_b, exp_table,
@@ -338,7 +340,8 @@ def fulfil(model, t: int) -> None:
         bool(policy.survey and t % p["survey_every"] == 0), bool(p["excessive_trust"]))
     hhi = np.full(ex.n, np.nan)  # trade._hhi
     np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
-    now.update(ordered=ordered, opportunistic=opp, detected=detected, value=value, orders_e=orders_e,
+    now.update(opportunistic_acts=int(acts[0]), detected_acts=int(acts[1]), value_received=received,
+               orders_e=orders_e,
                delivered_e=delivered_e, revenue_e=revenue_e, margin_e=margin_e, revenue_hhi=hhi)
     if plan_on:
         now.forecast_abs_error = float(err.sum())

@@ -153,9 +153,9 @@ class Recorder:
             inventory_cost=float(now.holding_e.sum() + now.stockout_e.sum()),
             revenue_hhi=float(hhi.mean()) if hhi.size else float("nan"),
             loyalty_y=loyalty(model),
-            opportunistic_acts=int(now.opportunistic.sum()),
-            detected_acts=int(now.detected.sum()),
-            buyer_value=float(now.value[now.ordered].mean()) if now.ordered.any() else float("nan"),
+            opportunistic_acts=now.opportunistic_acts,
+            detected_acts=now.detected_acts,
+            buyer_value=float(now.value_received.mean()) if now.value_received.size else float("nan"),
             active_exporters=int(active.sum()),
         )
         self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))

@@ -105,6 +105,9 @@ def fulfil(model, t: int) -> None:
         revenue_e=group_sum(e, revenue, E),
         margin_e=group_sum(e, margin, E),
         revenue_hhi=_hhi(e, revenue, E),
+        opportunistic_acts=int(opp.sum()),
+        detected_acts=int(detected.sum()),
+        value_received=value[ordered],
     )
 
 
