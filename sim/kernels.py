@@ -757,7 +757,9 @@ def _meet_rows(stage, buyer, n_buyers):
 
 
 @_njit
-def _loyalty_sums(tr, buyer, x, n_buyers):
+def _loyalty_ratios(tr, buyer, x, n_buyers):
+    """records.loyalty: sum_j x^2 / (sum_j x)^2 of each buyer with sum_j x > 0, in buyer order
+    (sums added in row order, as group_sum's bincount does)."""
     s1 = np.zeros(n_buyers)
     s2 = np.zeros(n_buyers)
     for k in range(tr.size):
@@ -765,7 +767,12 @@ def _loyalty_sums(tr, buyer, x, n_buyers):
         v = np.float64(x[k])
         s1[b] += v
         s2[b] += v * v
-    return s1, s2
+    out = np.empty(n_buyers + 1)
+    m = 0
+    for b in range(n_buyers):
+        out[m] = s2[b] / (s1[b] * s1[b])
+        m += s1[b] > 0
+    return out[:m]
 
 
 @_njit

@@ -193,13 +193,14 @@ def loyalty(model) -> float:
         return float("nan")
     x = L.preference[tr].astype(np.float64) if model.p["choice_rule"] == "reinforcement" else now.order
     if kernels.ENABLED:
-        s1, s2 = kernels._loyalty_sums(tr, L.buyer, x, B)
+        y = kernels._loyalty_ratios(tr, L.buyer, x, B)
     else:
         b = L.buyer[tr]
         s1 = group_sum(b, x, B)
         s2 = group_sum(b, x * x, B)
-    ok = s1 > 0
-    return float((s2[ok] / s1[ok] ** 2).mean()) if ok.any() else float("nan")
+        ok = s1 > 0
+        y = s2[ok] / s1[ok] ** 2
+    return float(y.mean()) if y.size else float("nan")
 
 
 def snapshot(model, t: int) -> pd.DataFrame:
