@@ -42,7 +42,7 @@ COMPACT_EVERY = 10
 
 def _last_recorded(name: str, model) -> float:
     """Mesa DataCollector reporter: ``name`` in the last timeseries row (picklable, unlike a lambda)."""
-    return model.recorder.last().get(name)
+    return model.recorder.latest(name)
 
 
 class Tick(SimpleNamespace):

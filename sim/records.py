@@ -45,6 +45,7 @@ TIMESERIES_COLUMNS = (
     "active_exporters",
 )
 
+_COLUMN_INDEX = {name: i for i, name in enumerate(TIMESERIES_COLUMNS)}
 _EVENT_FIELDS = ("tick", "relationship", "exporter", "buyer", "from_stage", "to_stage", "cause")
 _STAGE_CAT = pd.CategoricalDtype(["none", *STAGES])
 _CAUSE_CAT = pd.CategoricalDtype(list(CAUSES))
@@ -173,6 +174,12 @@ class Recorder:
         if getattr(self, "_last", None) is None or len(self._last) != len(TIMESERIES_COLUMNS):
             self._last = dict(zip(TIMESERIES_COLUMNS, self._rows[-1]))
         return dict(self._last)
+
+    def latest(self, name: str):
+        """``name`` in the last timeseries row (None before the first tick), without copying the row."""
+        if not self._rows:
+            return None
+        return self._rows[-1][_COLUMN_INDEX[name]]
 
     def snapshots(self) -> pd.DataFrame:
         if not self._snapshots:
