@@ -5,19 +5,25 @@ relationship row; ``exporter`` and ``buyer`` columns say whose it is. Rows are
 created sparsely when a buyer becomes aware of an exporter, never as a dense
 exporter x buyer matrix. A sorted key index finds the current row of a pair.
 
-``compact`` moves dissolved rows to an archive so that the arrays the per-tick
-phases sweep hold (mostly) live relationships; pairs still cooling down after a
-dissolution are remembered in a small sorted index.
+``compact`` moves dissolved rows to an archive (``sim.archive.Archive``: in
+memory up to a fixed budget, older rows on disk) so that the arrays the
+per-tick phases sweep hold (mostly) live relationships; pairs still cooling
+down after a dissolution are remembered in a small sorted index.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .archive import Archive
+
 AWARENESS, EXPLORATION, EXPANSION, COMMITMENT, DISSOLVED = range(5)
 
-#: factor by which the arrays grow when full (and the room left after shrinking)
-GROWTH = 1.1
+#: factor by which the arrays grow when full
+GROWTH = 1.05
+#: room left after compaction shrinks the arrays (factor of the rows kept); they shrink
+#: when more than twice that room is spare
+ROOM = 1.1
 
 #: column name -> dtype. Compact dtypes keep a relationship near 130 bytes.
 COLUMNS: dict[str, np.dtype] = {
@@ -82,8 +88,9 @@ class Ledger:
         self._cols = {name: np.zeros(self._cap, dtype=dt) for name, dt in COLUMNS.items()}
         self._hist = np.zeros((self._cap, hist_width), dtype=np.float32)
         self._keys = np.zeros(0, dtype=np.int64)  # sorted pair keys
-        self._key_rows = np.zeros(0, dtype=np.int64)  # current row of each key
-        self.archive: list[dict[str, np.ndarray]] = []
+        self._key_rows = np.zeros(0, dtype=np.int32)  # current row of each key (rows, like ids, fit in int32)
+        #: dissolved rows moved out by ``compact``, in chunks (see ``sim.archive``)
+        self.archive = Archive()
         self.n_archived = 0
         # archived pairs still cooling down: sorted keys and the tick each dissolved
         self._cool_keys = np.zeros(0, dtype=np.int64)
@@ -122,17 +129,34 @@ class Ledger:
         """(n, W) ring buffer of the last W orders, for the moving-average forecast."""
         return self._hist[: self.n]
 
+    @property
+    def row_nbytes(self) -> int:
+        """Bytes of one row of the ledger's arrays (every column, and ``hist`` when kept)."""
+        return sum(c.itemsize for c in self._cols.values()) + self._hist.itemsize * self._hist.shape[1]
+
+    def memory(self) -> dict[str, int]:
+        """Bytes the ledger holds, by part.
+
+        ``live_rows`` (the first ``n`` rows of every column, dissolved rows not yet
+        compacted included), ``spare_capacity`` (rows allocated beyond ``n``),
+        ``pair_index`` (the sorted pair keys and their rows, and the cooling index),
+        ``archive_in_memory``; these add up to ``nbytes()``. ``archive_on_disk`` is
+        the size of the archive's spilled files, held on disk, not in memory.
+        """
+        row = self.row_nbytes
+        return {
+            "live_rows": self.n * row,
+            "spare_capacity": (self._cap - self.n) * row,
+            "pair_index": self._keys.nbytes + self._key_rows.nbytes + self._cool_keys.nbytes + self._cool_ended.nbytes,
+            "archive_in_memory": self.archive.nbytes(),
+            "archive_on_disk": self.archive.disk_nbytes(),
+        }
+
     def nbytes(self) -> int:
-        """Bytes held by the ledger's arrays (capacity, index and archive included)."""
+        """Bytes the ledger holds in memory: arrays with their spare capacity, pair index, in-memory archive."""
         total = sum(c.nbytes for c in self._cols.values()) + self._hist.nbytes
         total += self._keys.nbytes + self._key_rows.nbytes + self._cool_keys.nbytes + self._cool_ended.nbytes
-        seen = set()
-        for chunk in self.archive:  # constant (broadcast) and shared columns hold no memory of their own
-            for a in chunk.values():
-                if a.strides[0] and id(a) not in seen:
-                    seen.add(id(a))
-                    total += a.nbytes
-        return total
+        return total + self.archive.nbytes()
 
     def _grow(self, need: int) -> None:
         if need <= self._cap:
@@ -254,11 +278,11 @@ class Ledger:
         _move_rows(self._hist, kept, self.n)
         self.n = kept.size
         self._refresh()
-        if self._cap > (1 + 2 * (GROWTH - 1)) * self.n + 1024:  # give back room a shrinking market no longer needs
-            self._resize(int(GROWTH * self.n) + 1024)
+        if self._cap > (1 + 2 * (ROOM - 1)) * self.n + 1024:  # give back room a shrinking market no longer needs
+            self._resize(int(ROOM * self.n) + 1024)
 
     def _archive_rows(self, out: np.ndarray) -> None:
-        """Append dissolved rows ``out`` to the archive: one chunk of rows that traded, one of awareness only.
+        """Hand dissolved rows ``out`` to the archive: one chunk of rows that traded, one of awareness only.
 
         Each chunk is a dict of every column; only the columns in ``ARCHIVED`` /
         ``ARCHIVED_AWARENESS`` are stored, the rest are zero-memory constant views.
@@ -279,9 +303,10 @@ class Ledger:
         """Every relationship ever created: archived rows first, then current rows.
 
         Archived (dissolved) rows read 0 in the working columns ``order``,
-        ``forecast``, ``level`` and ``low_sat`` (see ``ARCHIVED``).
+        ``forecast``, ``level`` and ``low_sat`` (see ``ARCHIVED``). Chunks the
+        archive spilled to disk are read back memory-mapped.
         """
-        parts = self.archive + [{name: col[: self.n] for name, col in self._cols.items()}]
+        parts = [*self.archive, {name: col[: self.n] for name, col in self._cols.items()}]
         return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
 
 
@@ -317,7 +342,7 @@ def _drop_keys(ledger: Ledger, keep: np.ndarray) -> None:
         m = kernels._drop_keys(ledger._keys, ledger._key_rows, keep)
         ledger._keys, ledger._key_rows = ledger._keys[:m], ledger._key_rows[:m]
         return
-    new_row = np.cumsum(keep) - 1
+    new_row = np.cumsum(keep, dtype=ledger._key_rows.dtype) - 1
     live_key = keep[ledger._key_rows]
     ledger._keys = ledger._keys[live_key]
     ledger._key_rows = new_row[ledger._key_rows[live_key]]
