@@ -3,6 +3,12 @@
 Their traits and state live in the model's arrays (``model.exporters``,
 ``model.buyers``) and their relationships in the ledger, so that a tick is array
 work; each agent is a view onto its row, for inspection, dashboards and tests.
+
+An agent does not store its row: agents of a class are created in row order
+(``create_agents``), so the row is the agent's ``unique_id`` minus that of the
+class's first agent, which the model keeps once. That saves an int object and
+an attribute slot per agent (~40 bytes; a market holds one agent per buyer).
+An agent created out of order keeps its row itself.
 """
 
 from __future__ import annotations
@@ -14,12 +20,27 @@ from mesa import Agent
 from .ledger import AWARENESS, DISSOLVED
 
 
-class Exporter(Agent):
-    """An exporting seller: quality, price, opportunism, values, contact budget, capacity."""
+class _RowAgent(Agent):
+    """A Mesa agent that is a view onto row ``index`` of its model's arrays."""
+
+    _index = None  # the row, for an agent created out of order (instances set it only then)
 
     def __init__(self, model, index: int):
         super().__init__(model)
-        self.index = int(index)
+        index = int(index)
+        first = model.__dict__.setdefault("_first_agent_id", {})  # class -> unique_id of its row 0
+        if first.setdefault(type(self), self.unique_id - index) != self.unique_id - index:
+            self._index = index
+
+    @property
+    def index(self) -> int:
+        """The agent's row in the model's arrays (and its exporter or buyer number in the ledger)."""
+        i = self._index
+        return self.unique_id - self.model._first_agent_id[type(self)] if i is None else i
+
+
+class Exporter(_RowAgent):
+    """An exporting seller: quality, price, opportunism, values, contact budget, capacity."""
 
     @property
     def quality(self) -> float:
@@ -58,12 +79,8 @@ class Exporter(Agent):
         return df[(df["exporter"] == self.index) & (df["stage"] != "dissolved")]
 
 
-class Buyer(Agent):
+class Buyer(_RowAgent):
     """An importing buyer: values, orientation (transactional or partnership), demand."""
-
-    def __init__(self, model, index: int):
-        super().__init__(model)
-        self.index = int(index)
 
     @property
     def orientation(self) -> str:
