@@ -74,12 +74,8 @@ def introduce(model, parts, t: int) -> np.ndarray:
     cause = np.concatenate([np.full(len(x[0]), CAUSES.index(x[2]), dtype=np.int8) for x in parts])
     if e.size == 0:
         return np.zeros(0, dtype=np.int64)
-    _, first = np.unique(L.pair_key(e, b), return_index=True)
-    first.sort()
-    e, b, cause = e[first], b[first], cause[first]
-    ok = ~L.blocked(e, b, t, model.p["cooldown"])
-    e, b, cause = e[ok], b[ok], cause[ok]
-    rows = L.add(e, b, t)
+    pos, rows = L.admit(e, b, t, model.p["cooldown"])
+    e, b, cause = e[pos], b[pos], cause[pos]
     L.shared_values[rows] = dynamics.shared_values(model.exporters.values[e], model.buyers.values[b])
     L.preference[rows] = model.p["initial_preference"]
     model.recorder.events(t, rows, -1, AWARENESS, cause)

@@ -794,6 +794,108 @@ def _record_rows(stage, trust, commitment, satisfaction):
 
 
 @_njit
+def _gallop(sorted_keys, key, lo):
+    """First position >= lo whose key is >= ``key`` (``sorted_keys[lo - 1] < key``): exponential then binary
+    search, so that a walk over needles in key order costs O(log gap) per needle."""
+    n = sorted_keys.size
+    step = 1
+    hi = lo
+    while hi < n and sorted_keys[U(hi)] < key:
+        lo = hi + 1
+        hi = lo + step
+        step *= 2
+    hi = min(hi, n)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sorted_keys[U(mid)] < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@_njit
+def _admit(keys, order, index_keys, index_rows, stage, ended, cool_keys, cool_ended, tick, cooldown):
+    """Ledger.admit: walk the candidates in key order (``order``, stable); keep the first of each pair unless
+    its current row is live or ended less than ``cooldown`` ago, or it is cooling down (Ledger.blocked).
+    Returns the kept positions (ascending), for each the pair-index position of its old row (-1 if none),
+    and the keys of kept pairs new to the index (ascending) with their ranks among the kept."""
+    n = keys.size
+    keep = np.zeros(n, np.bool_)
+    hit_at = np.full(n, -1, np.int64)
+    new_k = np.empty(n, np.int64)  # original positions of kept candidates new to the index, in key order
+    n_new = 0
+    j = 0
+    c = 0
+    prev = np.int64(0)
+    for idx in range(n):
+        k = U(order[idx])
+        key = keys[k]
+        if idx > 0 and key == prev:
+            continue  # not the first candidate of this pair
+        prev = key
+        j = _gallop(index_keys, key, j)
+        blocked = False
+        found = j < index_keys.size and index_keys[U(j)] == key
+        if found:
+            r = U(index_rows[U(j)])
+            blocked = stage[r] != DISSOLVED or np.int64(tick) - np.int64(ended[r]) < cooldown
+        c = _gallop(cool_keys, key, c)
+        if c < cool_keys.size and cool_keys[U(c)] == key and np.int64(tick) - np.int64(cool_ended[U(c)]) < cooldown:
+            blocked = True
+        if not blocked:
+            keep[k] = True
+            if found:
+                hit_at[k] = j
+            else:
+                new_k[n_new] = k
+                n_new += 1
+    rank = np.empty(n, np.int64)
+    m = 0
+    for k in range(n):
+        rank[k] = m
+        m += keep[k]
+    pos = np.empty(m, np.int64)
+    hit = np.empty(m, np.int64)
+    m = 0
+    for k in range(n):
+        if keep[k]:
+            pos[m] = k
+            hit[m] = hit_at[k]
+            m += 1
+    new_keys = np.empty(n_new, np.int64)
+    new_rank = np.empty(n_new, np.int64)
+    for q in range(n_new):
+        k = U(new_k[q])
+        new_keys[q] = keys[k]
+        new_rank[q] = rank[k]
+    return pos, hit, new_keys, new_rank
+
+
+@_njit
+def _merge_keys(index_keys, index_rows, hit, rows, new_keys, new_rows):
+    """The pair index after admitting ``rows``: keys already there (``hit`` >= 0) point at their new row,
+    new keys (ascending) are merged in. Returns fresh arrays (as np.insert does)."""
+    for q in range(hit.size):
+        if hit[q] >= 0:
+            index_rows[U(hit[q])] = rows[q]
+    n, m = index_keys.size, new_keys.size
+    keys_out = np.empty(n + m, np.int64)
+    rows_out = np.empty(n + m, index_rows.dtype)
+    i = j = 0
+    for o in range(n + m):
+        if j >= m or (i < n and index_keys[U(i)] < new_keys[U(j)]):
+            keys_out[o] = index_keys[U(i)]
+            rows_out[o] = index_rows[U(i)]
+            i += 1
+        else:
+            keys_out[o] = new_keys[U(j)]
+            rows_out[o] = new_rows[U(j)]
+            j += 1
+    return keys_out, rows_out
+
+
+@_njit
 def _drop_keys(keys, key_rows, keep):
     """Ledger.compact's index update, in place: keep entries whose row is kept, renumbered; returns their count."""
     new_row = np.empty(keep.size, np.int64)

@@ -191,11 +191,41 @@ class Ledger:
         hit = self._keys[pos_c] == keys
         return np.where(hit, self._key_rows[pos_c], -1)
 
+    def admit(self, exporter: np.ndarray, buyer: np.ndarray, tick: int, cooldown: int) -> tuple[np.ndarray, np.ndarray]:
+        """Add the candidate pairs that are new: the first of each pair, unless blocked (see ``blocked``).
+
+        Returns the positions of the admitted candidates (ascending) and their new rows. With the
+        kernels on, one compiled pass over the candidates in key order does the de-duplication, the
+        look-ups in the pair index and cooling index, and the index update (a merge); otherwise
+        ``np.unique``, ``blocked`` and ``add`` do it.
+        """
+        from . import kernels
+
+        keys = self.pair_key(exporter, buyer)
+        if not kernels.ENABLED:
+            _, pos = np.unique(keys, return_index=True)
+            pos.sort()
+            pos = pos[~self.blocked(exporter[pos], buyer[pos], tick, cooldown)]
+            return pos, self.add(exporter[pos], buyer[pos], tick)
+        order = np.argsort(keys, kind="stable")  # as np.unique's: the first of equal keys comes first
+        pos, hit, new_keys, new_rank = kernels._admit(keys, order, self._keys, self._key_rows, self.stage, self.ended,
+                                                      self._cool_keys, self._cool_ended, tick, cooldown)
+        rows = self._append(exporter[pos], buyer[pos], tick)
+        self._keys, self._key_rows = kernels._merge_keys(self._keys, self._key_rows, hit, rows, new_keys,
+                                                         rows[new_rank])
+        return pos, rows
+
     def add(self, exporter: np.ndarray, buyer: np.ndarray, tick: int) -> np.ndarray:
         """Append new relationships at the awareness stage; return their rows.
 
         Pairs must be distinct and not currently blocked (see ``blocked``).
         """
+        rows = self._append(exporter, buyer, tick)
+        self._index(self.pair_key(exporter, buyer), rows)
+        return rows
+
+    def _append(self, exporter: np.ndarray, buyer: np.ndarray, tick: int) -> np.ndarray:
+        """Write new awareness rows at the end (the pair index is the caller's business)."""
         m = len(exporter)
         start = self.n
         self._grow(start + m)
@@ -212,7 +242,6 @@ class Ledger:
         c["born"][new] = tick
         c["since"][new] = tick
         c["ended"][new] = -1
-        self._index(self.pair_key(exporter, buyer), rows)
         self._refresh()
         return rows
 
