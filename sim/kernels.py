@@ -896,22 +896,63 @@ def _merge_keys(index_keys, index_rows, hit, rows, new_keys, new_rows):
 
 
 @_njit
-def _drop_keys(keys, key_rows, keep):
-    """Ledger.compact's index update, in place: keep entries whose row is kept, renumbered; returns their count."""
-    new_row = np.empty(keep.size, np.int64)
+def _compact_index(keys, key_rows, keep, ended, cool_keys, cool_ended, tick, cooldown):
+    """Ledger.compact's index work in one walk: entries of kept rows stay (in place, renumbered); entries of
+    dropped rows go, in key order, into the cooling index, merged with its entries (latest dissolution per
+    pair) and pruned to those still cooling. Returns the kept entries' count and the new cooling index.
+
+    A dissolved row the index no longer points at belongs to a pair that met again after cooling down, so
+    its dissolution cools no longer: the cooling index comes out as Ledger.compact's numpy path builds it.
+    """
+    new_row = np.empty(keep.size, np.int32)
     j = 0
     for i in range(keep.size):
         new_row[i] = j
-        if keep[i]:
-            j += 1
-    m = 0
+        j += keep[i]
+    gone_keys = np.empty(keys.size - j + 1, np.int64)
+    gone_ended = np.empty(keys.size - j + 1, np.int32)
+    m = g = 0
     for k in range(keys.size):
-        r = key_rows[k]
+        r = U(key_rows[k])
         if keep[r]:
             keys[m] = keys[k]
             key_rows[m] = new_row[r]
             m += 1
-    return m
+        else:
+            gone_keys[g] = keys[k]
+            gone_ended[g] = ended[r]
+            g += 1
+    n_old = cool_keys.size
+    out_keys = np.empty(n_old + g, np.int64)
+    out_ended = np.empty(n_old + g, np.int32)
+    a = b = o = 0
+    while a < n_old or b < g:
+        if b >= g or (a < n_old and cool_keys[U(a)] < gone_keys[U(b)]):
+            key, end = cool_keys[U(a)], cool_ended[U(a)]
+            a += 1
+        elif a >= n_old or gone_keys[U(b)] < cool_keys[U(a)]:
+            key, end = gone_keys[U(b)], gone_ended[U(b)]
+            b += 1
+        else:  # the pair in both: its latest dissolution
+            key, end = cool_keys[U(a)], max(cool_ended[U(a)], gone_ended[U(b)])
+            a += 1
+            b += 1
+        out_keys[o], out_ended[o] = key, end
+        o += np.int64(tick) - np.int64(end) < cooldown
+    return m, out_keys[:o], out_ended[:o]
+
+
+@_njit
+def _move_columns(cols, kept, n):
+    """_move_rows for a tuple of same-dtype columns, 4096 kept rows at a time across all columns."""
+    for start in range(0, kept.size, 4096):
+        stop = min(start + 4096, kept.size)
+        for col in cols:
+            for j in range(start, stop):
+                col[j] = col[U(kept[j])]
+    for col in cols:
+        for j in range(kept.size, n):
+            col[j] = 0
 
 
 @_njit

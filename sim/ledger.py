@@ -287,6 +287,16 @@ class Ledger:
         out = np.flatnonzero(gone)
         self._archive_rows(out)
         self.n_archived += out.size
+        from . import kernels
+
+        if kernels.ENABLED:  # the index update and the cooling index in one compiled walk
+            keep = ~gone
+            del gone
+            m, self._cool_keys, self._cool_ended = kernels._compact_index(
+                self._keys, self._key_rows, keep, self.ended, self._cool_keys, self._cool_ended, tick, cooldown)
+            self._keys, self._key_rows = self._keys[:m], self._key_rows[:m]
+            self._move_kept(keep)
+            return
         # cooling index: still-cooling entries plus the pairs archived now
         keys = np.concatenate([self._cool_keys, self.pair_key(self.exporter[out], self.buyer[out])])
         ended = np.concatenate([self._cool_ended, self.ended[out]])
@@ -300,10 +310,23 @@ class Ledger:
         keep = ~gone
         del gone, out
         _drop_keys(self, keep)
-        kept = np.flatnonzero(keep)
+        self._move_kept(keep)
+
+    def _move_kept(self, keep: np.ndarray) -> None:
+        """Move the rows to keep to the front, in order; give back room a shrinking market no longer needs."""
+        from . import kernels
+
+        kept = np.flatnonzero(keep).astype(np.int32)
         del keep
-        for col in self._cols.values():
-            _move_rows(col, kept, self.n)
+        if kernels.ENABLED:  # every column moved block by block: the kept list is read once, not once per column
+            by_dtype: dict[np.dtype, list[np.ndarray]] = {}
+            for col in self._cols.values():
+                by_dtype.setdefault(col.dtype, []).append(col)
+            for cols in by_dtype.values():
+                kernels._move_columns(tuple(cols), kept, self.n)
+        else:
+            for col in self._cols.values():
+                _move_rows(col, kept, self.n)
         _move_rows(self._hist, kept, self.n)
         self.n = kept.size
         self._refresh()
@@ -364,13 +387,7 @@ def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 
 def _drop_keys(ledger: Ledger, keep: np.ndarray) -> None:
-    """Drop the index entries of rows not kept and renumber the others (in place when the kernels are on)."""
-    from . import kernels
-
-    if kernels.ENABLED:
-        m = kernels._drop_keys(ledger._keys, ledger._key_rows, keep)
-        ledger._keys, ledger._key_rows = ledger._keys[:m], ledger._key_rows[:m]
-        return
+    """Drop the index entries of rows not kept and renumber the others (kernels._compact_index when they are on)."""
     new_row = np.cumsum(keep, dtype=ledger._key_rows.dtype) - 1
     live_key = keep[ledger._key_rows]
     ledger._keys = ledger._keys[live_key]

@@ -146,3 +146,15 @@ def test_admit_kernel_matches_numpy(monkeypatch, cooldown):
         assert np.count_nonzero(L.find(e[p0], b[p0]) >= 0) > 0
     assert np.array_equal(p0, p1) and np.array_equal(r0, r1) and n0 == n1
     assert np.array_equal(k0, k1) and np.array_equal(kr0, kr1)
+
+
+@pytest.mark.parametrize("cooldown", [3, 24])
+def test_compaction_kernels_leave_the_numpy_path_s_index(cooldown):
+    """After compactions (every 10 ticks) both paths hold the same pair index, cooling index and rows."""
+    a, b = (_run(engine, ticks=41, cooldown=cooldown, exit_rate=0.01) for engine in (False, True))
+    for led in (a.ledger, b.ledger):
+        assert led._cool_keys.size > 0
+    for name in ("_keys", "_key_rows", "_cool_keys", "_cool_ended"):
+        assert np.array_equal(getattr(a.ledger, name), getattr(b.ledger, name)), name
+    for name in ("id", "stage", "trust", "ended"):
+        assert np.array_equal(getattr(a.ledger, name), getattr(b.ledger, name)), name
