@@ -943,23 +943,10 @@ def _compact_index(keys, key_rows, keep, ended, cool_keys, cool_ended, tick, coo
 
 
 @_njit
-def _move_columns(cols, kept, n):
-    """_move_rows for a tuple of same-dtype columns, 4096 kept rows at a time across all columns."""
-    for start in range(0, kept.size, 4096):
-        stop = min(start + 4096, kept.size)
-        for col in cols:
-            for j in range(start, stop):
-                col[j] = col[U(kept[j])]
-    for col in cols:
-        for j in range(kept.size, n):
-            col[j] = 0
-
-
-@_njit
 def _move_rows(col, kept, n):
     """col[:kept.size] = col[kept] in place (kept ascending: no row is overwritten before it is read); zero rows kept.size..n."""
     for j in range(kept.size):
-        col[j] = col[kept[j]]
+        col[j] = col[U(kept[j])]
     for j in range(kept.size, n):
         col[j] = 0
 

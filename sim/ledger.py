@@ -314,19 +314,10 @@ class Ledger:
 
     def _move_kept(self, keep: np.ndarray) -> None:
         """Move the rows to keep to the front, in order; give back room a shrinking market no longer needs."""
-        from . import kernels
-
         kept = np.flatnonzero(keep).astype(np.int32)
         del keep
-        if kernels.ENABLED:  # every column moved block by block: the kept list is read once, not once per column
-            by_dtype: dict[np.dtype, list[np.ndarray]] = {}
-            for col in self._cols.values():
-                by_dtype.setdefault(col.dtype, []).append(col)
-            for cols in by_dtype.values():
-                kernels._move_columns(tuple(cols), kept, self.n)
-        else:
-            for col in self._cols.values():
-                _move_rows(col, kept, self.n)
+        for col in self._cols.values():
+            _move_rows(col, kept, self.n)
         _move_rows(self._hist, kept, self.n)
         self.n = kept.size
         self._refresh()
