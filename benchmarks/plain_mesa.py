@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.awareness import prospect_weights
+from sim.model import SORT_EVERY
 from sim.parameters import CAUSES, validate
 from sim.policies import PolicyView, get_policy
 from sim.population import channel_efficiency, draw_population
@@ -477,6 +478,11 @@ class PlainMarket(mesa.Model):
         exporters.shuffle_do("plan", t)
         self.advance(t, trading)
         self.record(t, trading, created_before, dissolved_before)
+        if t % SORT_EVERY == 0:  # the engine puts its relationships in buyer order (a stable sort)
+            self.rels.sort(key=lambda r: r.buyer)
+            position = {id(r): k for k, r in enumerate(self.rels)}
+            for x in self.exporter_list:
+                x.rels.sort(key=lambda r: position[id(r)])
 
     def meet(self, t):
         p, rng = self.p, self.streams["awareness"]

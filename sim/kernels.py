@@ -896,25 +896,54 @@ def _merge_keys(index_keys, index_rows, hit, rows, new_keys, new_rows):
 
 
 @_njit
-def _compact_index(keys, key_rows, keep, ended, cool_keys, cool_ended, tick, cooldown):
-    """Ledger.compact's index work in one walk: entries of kept rows stay (in place, renumbered); entries of
+def _new_rows(keep, buyer, n_buyers, by_buyer):
+    """Where each row goes when the rows not kept are dropped (-1) and, with ``by_buyer``, the rest put in
+    buyer order (a stable counting sort); and the old row of each new row."""
+    n = keep.size
+    new_row = np.full(n, -1, np.int32)
+    m = 0
+    for i in range(n):
+        m += keep[i]
+    order = np.empty(m, np.int32)
+    if by_buyer:
+        start = np.zeros(n_buyers + 1, np.int64)
+        for i in range(n):
+            start[U(buyer[i]) + 1] += keep[i]
+        for b in range(n_buyers):
+            start[b + 1] += start[b]
+        for i in range(n):
+            if keep[i]:
+                b = U(buyer[i])
+                j = start[b]
+                start[b] = j + 1
+                new_row[i] = j
+                order[U(j)] = i
+    else:
+        j = 0
+        for i in range(n):
+            if keep[i]:
+                new_row[i] = j
+                order[j] = i
+                j += 1
+    return new_row, order
+
+
+@_njit
+def _compact_index(keys, key_rows, new_row, ended, cool_keys, cool_ended, tick, cooldown):
+    """Ledger.compact's index work in one walk: entries of kept rows (``new_row`` >= 0) stay (in place,
+    renumbered to ``new_row``); entries of
     dropped rows go, in key order, into the cooling index, merged with its entries (latest dissolution per
     pair) and pruned to those still cooling. Returns the kept entries' count and the new cooling index.
 
     A dissolved row the index no longer points at belongs to a pair that met again after cooling down, so
     its dissolution cools no longer: the cooling index comes out as Ledger.compact's numpy path builds it.
     """
-    new_row = np.empty(keep.size, np.int32)
-    j = 0
-    for i in range(keep.size):
-        new_row[i] = j
-        j += keep[i]
-    gone_keys = np.empty(keys.size - j + 1, np.int64)
-    gone_ended = np.empty(keys.size - j + 1, np.int32)
+    gone_keys = np.empty(keys.size, np.int64)
+    gone_ended = np.empty(keys.size, np.int32)
     m = g = 0
     for k in range(keys.size):
         r = U(key_rows[k])
-        if keep[r]:
+        if new_row[r] >= 0:
             keys[m] = keys[k]
             key_rows[m] = new_row[r]
             m += 1

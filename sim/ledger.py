@@ -274,15 +274,18 @@ class Ledger:
         return out
 
     # ---- compaction ----------------------------------------------------------
-    def compact(self, tick: int, cooldown: int) -> None:
+    def compact(self, tick: int, cooldown: int, by_buyer: bool = False) -> None:
         """Move every dissolved row to the archive, so that the arrays the phases sweep hold live rows.
 
         Pairs dissolved less than ``cooldown`` ticks ago stay in a small cooling
         index (key and tick of dissolution) that ``blocked`` consults. Live rows
-        keep their relative order.
+        keep their relative order; with ``by_buyer`` they are then put in buyer
+        order as ``sort_by_buyer`` does (in the same pass, with the kernels on).
         """
         gone = self.stage == DISSOLVED
         if not gone.any():
+            if by_buyer:
+                self.sort_by_buyer()
             return
         out = np.flatnonzero(gone)
         self._archive_rows(out)
@@ -291,11 +294,14 @@ class Ledger:
 
         if kernels.ENABLED:  # the index update and the cooling index in one compiled walk
             keep = ~gone
-            del gone
+            del gone, out
+            new_row, order = kernels._new_rows(keep, self.buyer, self._n_buyers, by_buyer)
+            del keep
             m, self._cool_keys, self._cool_ended = kernels._compact_index(
-                self._keys, self._key_rows, keep, self.ended, self._cool_keys, self._cool_ended, tick, cooldown)
+                self._keys, self._key_rows, new_row, self.ended, self._cool_keys, self._cool_ended, tick, cooldown)
             self._keys, self._key_rows = self._keys[:m], self._key_rows[:m]
-            self._move_kept(keep)
+            del new_row
+            self._take_rows(order, in_order=not by_buyer)
             return
         # cooling index: still-cooling entries plus the pairs archived now
         keys = np.concatenate([self._cool_keys, self.pair_key(self.exporter[out], self.buyer[out])])
@@ -310,16 +316,46 @@ class Ledger:
         keep = ~gone
         del gone, out
         _drop_keys(self, keep)
-        self._move_kept(keep)
+        self._take_rows(np.flatnonzero(keep).astype(np.int32), in_order=True)
+        if by_buyer:
+            self.sort_by_buyer()
 
-    def _move_kept(self, keep: np.ndarray) -> None:
-        """Move the rows to keep to the front, in order; give back room a shrinking market no longer needs."""
-        kept = np.flatnonzero(keep).astype(np.int32)
-        del keep
-        for col in self._cols.values():
-            _move_rows(col, kept, self.n)
-        _move_rows(self._hist, kept, self.n)
-        self.n = kept.size
+    def sort_by_buyer(self) -> None:
+        """Put the rows in buyer order, keeping the order of each buyer's rows (a stable sort).
+
+        The model does this every few ticks (``model.SORT_EVERY``): a buyer's relationships then sit
+        together, so that the per-row phases read each buyer's arrays once, in order, instead of at
+        random. The order of the rows is the order in which per-relationship random numbers are
+        handed out and per-exporter sums are added, so it is part of the model's schedule (the same
+        in both engine paths and in the plain-Mesa oracle); which rows exist is not changed.
+        """
+        from . import kernels
+
+        if kernels.ENABLED:
+            new_row, order = kernels._new_rows(np.ones(self.n, np.bool_), self.buyer, self._n_buyers, True)
+        else:
+            order = np.argsort(self.buyer, kind="stable").astype(np.int32)
+            new_row = np.empty(self.n, np.int32)
+            new_row[order] = np.arange(self.n, dtype=np.int32)
+        self._key_rows = new_row[self._key_rows]
+        del new_row
+        self._take_rows(order, in_order=False)
+
+    def _take_rows(self, order: np.ndarray, in_order: bool) -> None:
+        """Row ``j`` becomes row ``order[j]`` (``in_order``: ascending, so it is done in place); rows past the
+        new end are cleared; room a shrinking market no longer needs is given back."""
+        for name, col in self._cols.items():
+            if in_order:
+                _move_rows(col, order, self.n)
+            else:
+                col[: order.size] = col[order]
+                col[order.size : self.n] = 0
+        if in_order:
+            _move_rows(self._hist, order, self.n)
+        else:
+            self._hist[: order.size] = self._hist[order]
+            self._hist[order.size : self.n] = 0
+        self.n = order.size
         self._refresh()
         if self._cap > (1 + 2 * (ROOM - 1)) * self.n + 1024:  # give back room a shrinking market no longer needs
             self._resize(int(ROOM * self.n) + 1024)

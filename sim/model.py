@@ -38,6 +38,7 @@ from .streams import make_streams, seed_sequence
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
 COMPACT_EVERY = 10
+SORT_EVERY = 10
 
 
 def _last_recorded(name: str, model) -> float:
@@ -124,8 +125,13 @@ class MarketModel(mesa.Model):
         lifecycle.advance(self, t)
         self.recorder.record(self, t)
         self.datacollector.collect(self)
+        # dissolved rows go to the archive (no effect on results); every SORT_EVERY ticks the rows are put in
+        # buyer order (part of the schedule: it fixes the order in which rows draw and sum; see Ledger.sort_by_buyer)
+        sort = t % SORT_EVERY == 0
         if t % COMPACT_EVERY == 0:
-            L.compact(t, self.p["cooldown"])
+            L.compact(t, self.p["cooldown"], by_buyer=sort)
+        elif sort:
+            L.sort_by_buyer()
 
     def expected_demand(self, t: int) -> np.ndarray:
         """Each buyer's expected demand at tick ``t`` (what it shares when committed)."""

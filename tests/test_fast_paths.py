@@ -167,3 +167,18 @@ def test_benchmark_harness_writes_every_figure(tmp_path):
     parts = r["scaling"][-1]["memory"]["parts_bytes"]
     assert sum(parts.values()) == r["scaling"][-1]["memory"]["peak_bytes"]  # the breakdown adds up to the peak
     assert parts["mesa_agents"] > 0 and parts["archive"] >= 0
+
+
+@pytest.mark.parametrize("every", [3, 10, 10**9])
+def test_rows_are_in_buyer_order_after_a_sort_tick(monkeypatch, every):
+    """Every SORT_EVERY ticks the ledger's rows are put in buyer order, whatever the compaction schedule,
+    and each buyer's rows keep their order (a stable sort: ids ascending within a buyer when created in order)."""
+    monkeypatch.setattr(model_module, "COMPACT_EVERY", every)
+    m = _run(ticks=2 * model_module.SORT_EVERY)
+    L = m.ledger
+    assert np.all(np.diff(L.buyer) >= 0)
+    same_buyer = np.diff(L.buyer) == 0
+    assert np.all(np.diff(L.id)[same_buyer] > 0)
+    assert np.array_equal(L.find(L.exporter, L.buyer)[L.stage != DISSOLVED], np.flatnonzero(L.stage != DISSOLVED))
+    m.step()  # new rows go to the end until the next sort
+    assert not np.all(np.diff(m.ledger.buyer) >= 0)
