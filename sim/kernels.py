@@ -972,6 +972,18 @@ def _compact_index(keys, key_rows, new_row, ended, cool_keys, cool_ended, tick, 
 
 
 @_njit
+def _take(col, order, buf, n):
+    """col[:order.size] = col[order] through ``buf``; rows order.size..n cleared."""
+    m = order.size
+    for j in range(m):
+        buf[j] = col[U(order[j])]
+    for j in range(m):
+        col[j] = buf[j]
+    for j in range(m, n):
+        col[j] = 0
+
+
+@_njit
 def _move_rows(col, kept, n):
     """col[:kept.size] = col[kept] in place (kept ascending: no row is overwritten before it is read); zero rows kept.size..n."""
     for j in range(kept.size):

@@ -344,12 +344,21 @@ class Ledger:
     def _take_rows(self, order: np.ndarray, in_order: bool) -> None:
         """Row ``j`` becomes row ``order[j]`` (``in_order``: ascending, so it is done in place); rows past the
         new end are cleared; room a shrinking market no longer needs is given back."""
+        from . import kernels
+
+        scratch: dict[np.dtype, np.ndarray] = {}  # one buffer per dtype, reused column after column
         for name, col in self._cols.items():
             if in_order:
                 _move_rows(col, order, self.n)
+            elif kernels.ENABLED:
+                buf = scratch.get(col.dtype)
+                if buf is None:
+                    buf = scratch[col.dtype] = np.empty(order.size, col.dtype)
+                kernels._take(col, order, buf, self.n)
             else:
                 col[: order.size] = col[order]
                 col[order.size : self.n] = 0
+        del scratch
         if in_order:
             _move_rows(self._hist, order, self.n)
         else:
