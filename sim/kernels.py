@@ -376,6 +376,10 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
     n_committed = np.zeros(n_buyers, np.int64)
     n_aware = np.zeros(n_buyers, np.int64)
     nl = nt = 0
+    # a buyer's counts are kept in registers while its rows follow each other (rows are in buyer order
+    # but for those added since the last sort) and added to the arrays when the buyer changes
+    cb = U(buyer[0]) if n else U(0)
+    ca = ct = cc = 0
     for i in range(n):  # count first, so that the row lists take no more memory than they need
         comm[i] = 0.0
         st = stage[i]
@@ -385,9 +389,18 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
         nl += is_live  # counted, not branched on: stages alternate at random along the rows
         nt += is_live & (st != AWARENESS)
         n_prospects[e] += is_prospect
-        n_aware[b] += is_prospect
-        n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
-        n_committed[b] += st == COMMITMENT
+        if b != cb:
+            n_aware[cb] += ca
+            n_trading[cb] += ct
+            n_committed[cb] += cc
+            cb, ca, ct, cc = b, 0, 0, 0
+        ca += is_prospect
+        ct += (st != AWARENESS) & (st != DISSOLVED)
+        cc += st == COMMITMENT
+    if n:
+        n_aware[cb] += ca
+        n_trading[cb] += ct
+        n_committed[cb] += cc
     na = nl - nt
     live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free appends below write one past the end
     tr = np.empty(nt + 1, np.int32)
@@ -748,11 +761,19 @@ def _meet_rows(stage, buyer, n_buyers):
     n = stage.size
     committed = np.empty(n + 1, np.int32)
     m = 0
-    for i in range(n):
+    cb = U(buyer[0]) if n else U(0)
+    ck = 0
+    for i in range(n):  # a buyer's count kept in a register while its rows follow each other
         st = stage[i]
-        known[U(buyer[i])] += st != DISSOLVED
+        b = U(buyer[i])
+        if b != cb:
+            known[cb] += ck
+            cb, ck = b, 0
+        ck += st != DISSOLVED
         committed[m] = i
         m += st == COMMITMENT
+    if n:
+        known[cb] += ck
     return known, committed[:m]
 
 
@@ -779,17 +800,21 @@ def _loyalty_ratios(tr, buyer, x, n_buyers):
 def _record_rows(stage, trust, commitment, satisfaction):
     """Stage counts, the trading rows, and their trust, commitment and satisfaction (for numpy's means)."""
     n = stage.size
-    counts = np.zeros(5, np.int64)
     tr = np.empty(n + 1, np.int32)
     t_ = np.empty(n + 1, np.float32)
     c_ = np.empty(n + 1, np.float32)
     s_ = np.empty(n + 1, np.float32)
     m = 0
-    for i in range(n):
+    n0 = n2 = n3 = n4 = 0
+    for i in range(n):  # counts in registers (no store-to-load chain through a counts array)
         st = stage[i]
-        counts[U(st)] += 1
+        n0 += st == AWARENESS
+        n2 += st == EXPANSION
+        n3 += st == COMMITMENT
+        n4 += st == DISSOLVED
         tr[m], t_[m], c_[m], s_[m] = i, trust[i], commitment[i], satisfaction[i]
         m += (st > AWARENESS) & (st < DISSOLVED)
+    counts = np.array([n0, m - n2 - n3, n2, n3, n4], np.int64)
     return counts, tr[:m], t_[:m], c_[:m], s_[:m]
 
 
