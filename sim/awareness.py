@@ -111,6 +111,13 @@ def seed_initial(model) -> None:
 def start_trading(model, rows: np.ndarray, t: int) -> None:
     """Move awareness rows to exploration (a trial order): initial trust, expectations, forecast."""
     p, L, by = model.p, model.ledger, model.buyers
+    if kernels.ENABLED and L.hist.shape[1] == 0:  # the same writes in one compiled pass
+        kernels._start_trading(rows, L.buyer, L.stage, L.peak, L.since, L.trust_calculus, L.trust_knowledge,
+                               L.trust_identification, L.trust, L.outcome, L.expectation, L.satisfaction,
+                               L.perceived, L.level, L.forecast, by.size, by.wanted, t, float(p["calculus_trust"]),
+                               float(model.expected_value))
+        model.recorder.events(t, rows, AWARENESS, EXPLORATION, CAUSES.index("trial"))
+        return
     b = L.buyer[rows]
     L.stage[rows] = EXPLORATION
     L.peak[rows] = EXPLORATION

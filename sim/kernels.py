@@ -541,6 +541,31 @@ def _count_into(rows, group, counts):
 # advance: stage moves and dissolution causes of trading rows (lifecycle.advance)
 # ---------------------------------------------------------------------------------------------
 @_njit
+def _start_trading(rows, buyer, stage, peak, since, tc, tk, ti, trust, outcome, expectation, satisfaction,
+                   perceived, level, forecast, size, wanted, t, calculus_trust, prior):
+    """awareness.start_trading's writes (no order history): exploration, initial trust and expectations,
+    and a first forecast of size / suppliers wanted (float32 / int16 computes in float32, as in numpy)."""
+    f_calc, f_prior = F32(calculus_trust), F32(prior)
+    for k in range(rows.size):
+        i = U(rows[k])
+        b = U(buyer[i])
+        stage[i] = EXPLORATION
+        peak[i] = EXPLORATION
+        since[i] = t
+        tc[i] = f_calc
+        tk[i] = 0.0
+        ti[i] = 0.0
+        trust[i] = f_calc
+        outcome[i] = f_prior
+        expectation[i] = f_prior
+        satisfaction[i] = 0.0
+        perceived[i] = 0.0
+        guess = F32(size[b]) / F32(wanted[b])
+        level[i] = guess
+        forecast[i] = guess
+
+
+@_njit
 def _trading_rows(stage):
     n = stage.size
     out = np.empty(n + 1, np.int32)

@@ -134,8 +134,16 @@ class MarketModel(mesa.Model):
             L.sort_by_buyer()
 
     def expected_demand(self, t: int) -> np.ndarray:
-        """Each buyer's expected demand at tick ``t`` (what it shares when committed)."""
-        return trade.expected_demand(self, t)
+        """Each buyer's expected demand at tick ``t`` (what it shares when committed); read-only.
+
+        Remembered for the last tick asked: tick t's sharing and tick t + 1's demand draw ask for the same.
+        """
+        memo = self.__dict__.get("_expected_memo")
+        if memo is None or memo[0] != t:
+            value = trade.expected_demand(self, t)
+            value.flags.writeable = False
+            memo = self._expected_memo = (t, value)
+        return memo[1]
 
     # ---- results -----------------------------------------------------------------
     @property

@@ -27,7 +27,7 @@ def expected_demand(model, t: int) -> np.ndarray:
 def draw_demand(model, t: int) -> np.ndarray:
     """This tick's demand of every buyer: expected demand times multiplicative noise."""
     eps = model.streams["demand"].standard_normal(model.buyers.n)
-    return expected_demand(model, t) * np.maximum(0.0, 1.0 + model.p["demand_noise"] * eps)
+    return model.expected_demand(t) * np.maximum(0.0, 1.0 + model.p["demand_noise"] * eps)
 
 
 def place_orders(model, t: int) -> None:
