@@ -577,36 +577,35 @@ def _trading_rows(stage):
     return out[:m]
 
 
-#: per-row outcome codes of advance's pass (stage moves, then endings; an ending overrides a move)
-_UP1, _UP2, _DOWN, _BREAKDOWN, _UNHAPPY, _BETTER = 1, 2, 3, 4, 5, 6
-
-
 @_njit
 def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, review_rate, buyer,
                  expansion_trust, commitment_threshold, fall_back, min_trials, breakdown_trust, patience,
                  dissolution):
-    """Per trading row, the outcome code (_UP1 trust built, _UP2 committed, _DOWN commitment decay,
-    _BREAKDOWN, _UNHAPPY; 0 none), and the positions of the rows whose buyer reviews its suppliers and
-    that end no other way (candidates for _BETTER)."""
+    """lifecycle.advance's rules for the trading rows ``tr``, in one pass: the rows that move up (trust
+    built, committed) or down (commitment decay), the rows that end (trust breakdown, then dissatisfaction;
+    an ending overrides a move), and the positions in ``tr`` of rows that end no other way and whose buyer
+    reviews its suppliers (candidates for a better alternative). Lists are ascending."""
     n = tr.size
-    code = np.empty(n, np.int8)
+    up1, up2, down = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
+    broken_l, unhappy_l = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
     review = np.empty(n + 1, np.int64)
-    n_review = 0
+    n1 = n2 = n3 = nb = nu = nr = 0
     f_exp, f_thr, f_fall, f_break = F32(expansion_trust), F32(commitment_threshold), F32(fall_back), F32(breakdown_trust)
-    for k in range(n):  # conditions combined arithmetically: no branch on a row's state
-        i = U(tr[k])
-        st, tru, c = stage[i], trust[i], commitment[i]
-        up1 = (st == EXPLORATION) & (tru >= f_exp) & (n_orders[i] >= min_trials)
-        up2 = (st == EXPANSION) & (c >= f_thr) & (tru >= f_exp)
-        down = (st == COMMITMENT) & (c < f_fall)
-        mv = np.int8(up1) * np.int8(_UP1) + np.int8(up2) * np.int8(_UP2) + np.int8(down) * np.int8(_DOWN)
+    for k in range(n):  # conditions combined arithmetically and appended to without branches
+        i = tr[k]
+        r = U(i)
+        st, tru, c = stage[r], trust[r], commitment[r]
         broken = dissolution & (tru < f_break)
-        unhappy = dissolution & (~broken) & (low_sat[i] >= patience)
-        end = np.int8(broken) * np.int8(_BREAKDOWN) + np.int8(unhappy) * np.int8(_UNHAPPY)
-        code[k] = end if end > 0 else mv
-        review[n_review] = k
-        n_review += dissolution & (end == 0) & (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[i])])
-    return code, review[:n_review]
+        unhappy = dissolution & (~broken) & (low_sat[r] >= patience)
+        stays = ~(broken | unhappy)
+        up1[n1], up2[n2], down[n3], broken_l[nb], unhappy_l[nu], review[nr] = i, i, i, i, i, k
+        n1 += stays & (st == EXPLORATION) & (tru >= f_exp) & (n_orders[r] >= min_trials)
+        n2 += stays & (st == EXPANSION) & (c >= f_thr) & (tru >= f_exp)
+        n3 += stays & (st == COMMITMENT) & (c < f_fall)
+        nb += broken
+        nu += unhappy
+        nr += dissolution & stays & (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[r])])
+    return up1[:n1], up2[:n2], down[:n3], broken_l[:nb], unhappy_l[:nu], review[:nr]
 
 
 @_njit
@@ -674,62 +673,17 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
     from .parameters import CAUSES
 
     p, L, by = model.p, model.ledger, model.buyers
-    code, review = _stage_moves(
+    up1, up2, down, broken, unhappy, review = _stage_moves(
         tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
         float(p["expansion_trust"]), float(p["commitment_threshold"]),
         float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
         int(p["patience"]), bool(p["dissolution"]))
-    if review.size:
-        code[review[better_alternative(model, tr, review)]] = _BETTER
-    causes = np.array([0, 0, 0, 0, CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"),
-                       CAUSES.index("better_alternative")], dtype=np.int64)
-    rows, n_end, up1, up2, down = _advance_lists(tr, code, causes)
-    endings = []
-    start = 0
-    for c in np.sort(causes[_BREAKDOWN:]):  # np.unique order of the causes present
-        k = int(n_end[c])
-        if k:
-            endings.append((int(c), rows[start:start + k]))
-            start += k
-    return endings, up1, up2, down
-
-
-@_njit
-def _advance_lists(tr, code, causes):
-    """Rows to dissolve grouped by cause (``causes[code]``, ascending; rows ascending within), and rows
-    moving up1/up2/down."""
-    n = tr.size
-    n_code = np.zeros(8, np.int64)
-    for k in range(n):
-        n_code[U(code[k])] += 1
-    n_end = np.zeros(64, np.int64)
-    for c in range(_BREAKDOWN, _BETTER + 1):
-        n_end[U(causes[c])] += n_code[c]
-    start_c = np.zeros(64, np.int64)  # where each cause's rows begin in ``rows``
-    total = 0
-    for c in range(64):
-        start_c[c] = total
-        total += n_end[c]
-    pos = np.zeros(8, np.int64)  # write position of each outcome code
-    for c in range(_BREAKDOWN, _BETTER + 1):
-        pos[c] = start_c[U(causes[c])]
-    rows = np.empty(total, np.int64)
-    up1, up2, down = np.empty(n_code[_UP1], np.int64), np.empty(n_code[_UP2], np.int64), np.empty(n_code[_DOWN], np.int64)
-    for k in range(n):
-        c = U(code[k])
-        if c >= _BREAKDOWN:
-            rows[pos[c]] = tr[k]
-            pos[c] += 1
-        elif c == _UP1:
-            up1[pos[c]] = tr[k]
-            pos[c] += 1
-        elif c == _UP2:
-            up2[pos[c]] = tr[k]
-            pos[c] += 1
-        elif c == _DOWN:
-            down[pos[c]] = tr[k]
-            pos[c] += 1
-    return rows, n_end, up1, up2, down
+    better = tr[review[better_alternative(model, tr, review)]] if review.size else review[:0]
+    if better.size:  # rows leaving for a better supplier make no stage move (rare: a few per 10^4)
+        up1, up2, down = (x[~np.isin(x, better, assume_unique=True)] for x in (up1, up2, down))
+    endings = sorted((CAUSES.index(c), rows) for c, rows in
+                     (("trust_breakdown", broken), ("dissatisfaction", unhappy), ("better_alternative", better)))
+    return [(c, rows) for c, rows in endings if rows.size], up1, up2, down
 
 
 @_njit
