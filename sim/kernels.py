@@ -668,6 +668,20 @@ def better_alternative(model, tr: np.ndarray, review: np.ndarray) -> np.ndarray:
                                  float(p["calculus_trust"]), float(p["switch_margin"]), by.n)
 
 
+@_njit
+def _drop_sorted(rows, drop):
+    """``rows`` without the values in ``drop`` (both ascending)."""
+    out = np.empty(rows.size, rows.dtype)
+    m = j = 0
+    for k in range(rows.size):
+        r = rows[k]
+        while j < drop.size and drop[j] < r:
+            j += 1
+        out[m] = r
+        m += not (j < drop.size and drop[j] == r)
+    return out[:m]
+
+
 def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
     """lifecycle.advance for trading rows ``tr``: [(cause code, rows)] to dissolve, then rows moving up1, up2, down."""
     from .parameters import CAUSES
@@ -679,8 +693,8 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
         float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
         int(p["patience"]), bool(p["dissolution"]))
     better = tr[review[better_alternative(model, tr, review)]] if review.size else review[:0]
-    if better.size:  # rows leaving for a better supplier make no stage move (rare: a few per 10^4)
-        up1, up2, down = (x[~np.isin(x, better, assume_unique=True)] for x in (up1, up2, down))
+    if better.size:  # rows leaving for a better supplier make no stage move
+        up1, up2, down = _drop_sorted(up1, better), _drop_sorted(up2, better), _drop_sorted(down, better)
     endings = sorted((CAUSES.index(c), rows) for c, rows in
                      (("trust_breakdown", broken), ("dissatisfaction", unhappy), ("better_alternative", better)))
     return [(c, rows) for c, rows in endings if rows.size], up1, up2, down
