@@ -182,3 +182,14 @@ def test_rows_are_in_buyer_order_after_a_sort_tick(monkeypatch, every):
     assert np.array_equal(L.find(L.exporter, L.buyer)[L.stage != DISSOLVED], np.flatnonzero(L.stage != DISSOLVED))
     m.step()  # new rows go to the end until the next sort
     assert not np.all(np.diff(m.ledger.buyer) >= 0)
+
+
+def test_records_mean_equals_numpy_mean():
+    """records._mean (used for the per-tick means) gives exactly float(x.mean()) for float32 and float64."""
+    from sim.records import _mean
+
+    g = np.random.default_rng(0)
+    for n in [*range(1, 200), 1000, 8191, 8192, 8193, 100_003]:
+        for dtype in (np.float32, np.float64):
+            x = (g.standard_normal(n) * g.uniform(0.01, 100.0)).astype(dtype)
+            assert _mean(x) == float(x.mean()), (n, dtype)
