@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import awareness, communication, evaluation, kernels, lifecycle, trade
 from .agents import Buyer, Exporter
-from .ledger import Ledger
+from .ledger import ROOM, Ledger
 from .parameters import STAGES, docstring_table, signature, validate, CAUSES
 from .policies import get_policy
 from .population import channel_efficiency, draw_population
@@ -88,6 +88,7 @@ class MarketModel(mesa.Model):
         self.recorder = Recorder(self.ledger)
         self.now = Tick()
         awareness.seed_initial(self)
+        self.ledger.reserve(int(ROOM * self.ledger.n))  # the room compaction would leave: no growth in the first ticks
         trade.launch_stock(self)
 
         Exporter.create_agents(self, self.exporters.n, np.arange(self.exporters.n))
