@@ -349,6 +349,30 @@ def fulfil(model, t: int) -> None:
         now.forecast_e = forecast_e
 
 
+@_njit
+def _plan_exporters(stock, delivered, orders, forecast, capacity, active, margin, spend, revenue, revenue_total,
+                    profit_total, profit_smooth, neg_ticks, holding_cost, stockout_cost, safety_stock):
+    """trade.plan's inventory and profit per exporter (in place: stock, totals, smoothed profit, streak)."""
+    E = stock.size
+    holding, stockout, profit = np.empty(E), np.empty(E), np.empty(E)
+    grow = 1 + safety_stock
+    for j in range(E):
+        left = max(stock[j] - delivered[j], 0.0)
+        holding[j] = holding_cost * left
+        stockout[j] = stockout_cost * (orders[j] - delivered[j])
+        target = grow * forecast[j]
+        stock[j] = left + min(max(target - left, 0.0), capacity[j]) if active[j] else 0.0
+        pr = ((margin[j] - holding[j]) - stockout[j]) - spend[j]
+        pr = pr if active[j] else 0.0
+        profit[j] = pr
+        revenue_total[j] += revenue[j]
+        profit_total[j] += pr
+        ps = 0.9 * profit_smooth[j] + 0.1 * pr
+        profit_smooth[j] = ps
+        neg_ticks[j] = neg_ticks[j] + 1 if ps < 0 else 0
+    return holding, stockout, profit
+
+
 def invest(model) -> None:
     """Done by ``fulfil``'s pass."""
 

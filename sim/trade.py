@@ -130,6 +130,13 @@ def plan(model, t: int) -> None:
 
     # base-stock inventory: unsold stock carries over (at a holding cost);
     # production brings stock up to forecast plus safety stock, within capacity
+    if kernels.ENABLED:  # the same per-exporter equations in one compiled pass
+        holding, stockout, profit = kernels._plan_exporters(
+            ex.stock, now.delivered_e, now.orders_e, forecast_e, ex.capacity, ex.active, now.margin_e,
+            now.contact_spend, now.revenue_e, ex.revenue_total, ex.profit_total, ex.profit_smooth,
+            ex.neg_profit_ticks, float(p["holding_cost"]), float(p["stockout_cost"]), float(p["safety_stock"]))
+        now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
+        return
     left = np.maximum(ex.stock - now.delivered_e, 0.0)
     holding = p["holding_cost"] * left
     stockout = p["stockout_cost"] * (now.orders_e - now.delivered_e)
