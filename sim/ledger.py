@@ -71,9 +71,18 @@ ARCHIVED = tuple(c for c in COLUMNS if c not in ("stage", "since", "communicatio
 ARCHIVED_AWARENESS = ("id", "exporter", "buyer", "born", "ended", "cause", "shared_values", "preference")
 
 
+_ONE_VALUE: dict[tuple, np.ndarray] = {}
+
+
 def _constant(value, dtype, n: int) -> np.ndarray:
-    """A read-only column of ``n`` equal values that takes no memory (a broadcast view)."""
-    return np.broadcast_to(np.asarray(value, dtype=dtype), (n,))
+    """A read-only column of ``n`` equal values that takes no memory (a zero-stride view, as
+    ``np.broadcast_to`` gives, built without its overhead: compaction makes a dozen per chunk)."""
+    key = (value, np.dtype(dtype).str)
+    base = _ONE_VALUE.get(key)
+    if base is None:
+        base = _ONE_VALUE[key] = np.full(1, value, dtype=dtype)
+        base.flags.writeable = False
+    return np.ndarray((n,), dtype=base.dtype, buffer=base, strides=(0,))  # read-only: its buffer is
 
 
 class Ledger:
