@@ -446,15 +446,23 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
 
 
 @_njit
-def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporters, efficiency):
+def _talk_budget(live, stage, exporter, te, w, n_prospects, budget, acq_share, n_exporters, efficiency, active,
+                 contact_cost):
     """Each live row's contact budget, returned as the exponent ``-efficiency * budget`` of
-    dynamics.communication (numpy exponentiates it, _communication_rows finishes the equation)."""
+    dynamics.communication (numpy exponentiates it, _communication_rows finishes the equation),
+    and each exporter's contact spend."""
     total_w = np.zeros(n_exporters)
     for k in range(w.size):  # group_sum(te, w): trading rows in row order
         total_w[U(te[k])] += w[k]
+    acq, ret = np.empty(n_exporters), np.empty(n_exporters)
     acq_each = np.empty(n_exporters)  # each prospect's share of its exporter's acquisition budget
+    spend = np.empty(n_exporters)
     for j in range(n_exporters):
+        acq[j] = budget[j] * acq_share
+        ret[j] = budget[j] * (1.0 - acq_share)
         acq_each[j] = acq[j] / max(n_prospects[j], 1)
+        spent = (acq[j] if n_prospects[j] > 0 else 0.0) + (ret[j] if total_w[j] > 0 else 0.0)
+        spend[j] = (spent * np.float64(active[j])) * contact_cost
     x = np.empty(live.size)
     neg = -efficiency
     k = 0
@@ -467,7 +475,7 @@ def _talk_budget(live, stage, exporter, te, w, n_prospects, acq, ret, n_exporter
             tw = total_w[e]
             x[j] = neg * (ret[e] * w[k] / max(tw, 1e-300) if tw > 0 else 0.0)
             k += 1
-    return x, total_w
+    return x, spend
 
 
 @_njit
@@ -486,13 +494,10 @@ def talk(model, t: int) -> None:
     live, tr, n_prospects, te, model.now.try_out_counts = _talk_rows(L.stage, L.exporter, L.buyer, ex.active,
                                                                      L.communication, E, model.buyers.n)
     w = priorities(model, tr, te, t)
-    acq = ex.budget * p["acquisition_share"]
-    ret = ex.budget * (1.0 - p["acquisition_share"])
-    x, total_w = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, acq, ret, E,
-                              float(model.channel_efficiency))
+    x, model.now.contact_spend = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, ex.budget,
+                                              float(p["acquisition_share"]), E, float(model.channel_efficiency),
+                                              ex.active, float(p["contact_cost"]))
     _communication_rows(live, np.exp(x, out=x), L.communication)
-    spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
-    model.now.contact_spend = spent * ex.active * p["contact_cost"]
 
 
 # ---------------------------------------------------------------------------------------------
