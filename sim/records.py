@@ -51,6 +51,14 @@ _STAGE_CAT = pd.CategoricalDtype(["none", *STAGES])
 _CAUSE_CAT = pd.CategoricalDtype(list(CAUSES))
 
 
+def _compact(x):
+    """An event field as stored: a Python int if it is one value, else an int8 array of its own."""
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = np.asarray(x, dtype=np.int8)
+    return x.copy() if x.ndim else int(x)
+
+
 class Recorder:
     """Collects the timeseries, the event log and periodic relationship snapshots."""
 
@@ -75,11 +83,10 @@ class Recorder:
             return
         L = self._ledger
 
-        def compact(x):
-            x = np.asarray(x, dtype=np.int8)
-            return x.copy() if x.ndim else int(x)
-
-        self._events.append((int(tick), L.id[rows].copy(), compact(from_stage), compact(to_stage), compact(cause)))
+        ids = L.id[rows]
+        if np.may_share_memory(ids, L.id):  # rows was a slice: keep a copy, not a view of the column
+            ids = ids.copy()
+        self._events.append((int(tick), ids, _compact(from_stage), _compact(to_stage), _compact(cause)))
         self._n_events += n
         if isinstance(to_stage, (int, np.integer)):  # the usual case: one target stage for the chunk
             self.n_dissolved += n if to_stage == DISSOLVED else 0
