@@ -841,6 +841,20 @@ def _record_rows(stage, trust, commitment, satisfaction):
 
 
 @_njit
+def _append_rows(id_, exporter_col, buyer_col, stage, born, since, ended, start, first_id, exporter, buyer, tick):
+    """Ledger._append's writes: new awareness rows from ``start`` on, ids from ``first_id`` on."""
+    for k in range(exporter.size):
+        i = U(start + k)
+        id_[i] = first_id + k
+        exporter_col[i] = exporter[k]
+        buyer_col[i] = buyer[k]
+        stage[i] = AWARENESS
+        born[i] = tick
+        since[i] = tick
+        ended[i] = -1
+
+
+@_njit
 def _gallop(sorted_keys, key, lo):
     """First position >= lo whose key is >= ``key`` (``sorted_keys[lo - 1] < key``): exponential then binary
     search, so that a walk over needles in key order costs O(log gap) per needle."""

@@ -247,9 +247,17 @@ class Ledger:
         self._grow(start + m)
         self.n = start + m
         rows = np.arange(start, start + m)
-        new = slice(start, start + m)  # the new rows, written through slices (no fancy indexing)
         # rows beyond n are all zero (fresh capacity, or cleared by compact), so only non-zero columns are set
         c = self._cols
+        from . import kernels
+
+        if kernels.ENABLED:  # the same writes in one compiled call
+            kernels._append_rows(c["id"], c["exporter"], c["buyer"], c["stage"], c["born"], c["since"], c["ended"],
+                                 start, self.n_created, exporter, buyer, tick)
+            self.n_created += m
+            self._refresh()
+            return rows
+        new = slice(start, start + m)  # the new rows, written through slices (no fancy indexing)
         c["id"][new] = np.arange(self.n_created, self.n_created + m)
         self.n_created += m
         c["exporter"][new] = exporter
