@@ -51,18 +51,20 @@ def meet(model, t: int) -> None:
     e = np.repeat(active, k)
     parts.append((e, draw_prospects(model, e.size, rng), "media"))
     # buyer matching: buyers short of suppliers are introduced to a random exporter
-    if kernels.ENABLED:
-        known, cm = kernels._meet_rows(L.stage, L.buyer, model.buyers.n)
+    u = rng.random(model.buyers.n)
+    if kernels.ENABLED:  # one sweep of the ledger: the buyers matched and the committed rows
+        b, cm = kernels._meet_rows(L.stage, L.buyer, model.buyers.wanted, u, float(p["matching_rate"]))
     else:
         live = L.stage != DISSOLVED
         known = group_sum(L.buyer[live], None, model.buyers.n)
         cm = np.flatnonzero(L.stage == COMMITMENT)
-    short = known < model.buyers.wanted
-    b = np.flatnonzero(short & (rng.random(model.buyers.n) < p["matching_rate"]))
+        b = np.flatnonzero((known < model.buyers.wanted) & (u < p["matching_rate"]))
     parts.append((active[rng.integers(active.size, size=b.size)], b, "matching"))
     # referrals: committed buyers recommend their exporter to another buyer
-    r = cm[rng.random(cm.size) < p["referral_rate"]]
-    parts.append((L.exporter[r], rng.integers(model.buyers.n, size=r.size), "referral"))
+    u = rng.random(cm.size)
+    e = kernels._referrers(cm, u, float(p["referral_rate"]), L.exporter) if kernels.ENABLED else \
+        L.exporter[cm[u < p["referral_rate"]]]
+    parts.append((e, rng.integers(model.buyers.n, size=e.size), "referral"))
     introduce(model, parts, t)
 
 

@@ -777,8 +777,10 @@ def _lapsed(stage, since, t, lapse):
 # meet and record: grouped counts and sums
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _meet_rows(stage, buyer, n_buyers):
-    """awareness.meet's sweep: live rows per buyer, and the committed rows (who may refer)."""
+def _meet_rows(stage, buyer, wanted, u, matching_rate):
+    """awareness.meet's sweep: the buyers matched (fewer live relationships than wanted and ``u`` below the
+    matching rate, ascending) and the committed rows (who may refer)."""
+    n_buyers = wanted.size
     known = np.zeros(n_buyers, np.int64)
     n = stage.size
     committed = np.empty(n + 1, np.int32)
@@ -796,7 +798,23 @@ def _meet_rows(stage, buyer, n_buyers):
         m += st == COMMITMENT
     if n:
         known[cb] += ck
-    return known, committed[:m]
+    matched = np.empty(n_buyers + 1, np.int64)
+    k = 0
+    for b in range(n_buyers):
+        matched[k] = b
+        k += (known[b] < wanted[b]) & (u[b] < matching_rate)
+    return matched[:k], committed[:m]
+
+
+@_njit
+def _referrers(committed, u, referral_rate, exporter):
+    """Exporters of the committed rows whose ``u`` is below the referral rate, in row order."""
+    out = np.empty(committed.size + 1, exporter.dtype)
+    m = 0
+    for k in range(committed.size):
+        out[m] = exporter[U(committed[k])]
+        m += u[k] < referral_rate
+    return out[:m]
 
 
 @_njit
