@@ -75,6 +75,9 @@ def _choose() -> bool:
 ENABLED: bool = _choose()
 
 F32 = np.float32
+#: lists a pass fills with a few rows in a hundred get buffers of 1/SHORT_LISTS of the rows plus SHORT_SLACK
+#: (a pass whose list outgrows that is run again with room for every row)
+SHORT_LISTS, SHORT_SLACK = 10, 2048
 #: Indices are cast to unsigned before indexing: numba then skips the wrap-around test of negative
 #: indices on every array access (about 10% of a row's time in the longer kernels).
 U = np.uintp
@@ -609,37 +612,45 @@ def _trading_rows(stage):
 @_njit
 def _stage_moves(tr, stage, trust, commitment, n_orders, low_sat, u_review, review_rate, buyer,
                  expansion_trust, commitment_threshold, fall_back, min_trials, breakdown_trust, patience,
-                 dissolution):
+                 dissolution, cap):
     """lifecycle.advance's rules for the trading rows ``tr``, in one pass: the rows that move up (trust
     built, committed) or down (commitment decay), the rows that end (trust breakdown, then dissatisfaction;
     an ending overrides a move), and the positions in ``tr`` of rows that end no other way and whose buyer
-    reviews its suppliers (candidates for a better alternative). Lists are ascending."""
+    reviews its suppliers (candidates for a better alternative). Lists are ascending.
+
+    The lists are appended to without branches into buffers of ``cap`` rows (they are short, so ``cap`` is
+    a fraction of the rows; a write past the end lands on the last slot): if a list outgrew its buffer the
+    result is None, for the caller to run the pass again with ``cap`` above the number of rows."""
     n = tr.size
-    up1, up2, down = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
-    broken_l, unhappy_l = np.empty(n + 1, np.int32), np.empty(n + 1, np.int32)
-    review = np.empty(n + 1, np.int64)
+    up1, up2, down = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int32)
+    broken_l, unhappy_l, review = np.empty(cap, np.int32), np.empty(cap, np.int32), np.empty(cap, np.int64)
     n1 = n2 = n3 = nb = nu = nr = 0
+    last = cap - 1
     f_exp, f_thr, f_fall, f_break = F32(expansion_trust), F32(commitment_threshold), F32(fall_back), F32(breakdown_trust)
-    for k in range(n):  # conditions combined arithmetically and appended to without branches
+    for k in range(n):
         i = tr[k]
         r = U(i)
         st, tru, c = stage[r], trust[r], commitment[r]
         broken = dissolution & (tru < f_break)
         unhappy = dissolution & (~broken) & (low_sat[r] >= patience)
         stays = ~(broken | unhappy)
-        up1[n1], up2[n2], down[n3], broken_l[nb], unhappy_l[nu], review[nr] = i, i, i, i, i, k
+        up1[min(n1, last)], up2[min(n2, last)], down[min(n3, last)] = i, i, i
+        broken_l[min(nb, last)], unhappy_l[min(nu, last)], review[min(nr, last)] = i, i, k
         n1 += stays & (st == EXPLORATION) & (tru >= f_exp) & (n_orders[r] >= min_trials)
         n2 += stays & (st == EXPANSION) & (c >= f_thr) & (tru >= f_exp)
         n3 += stays & (st == COMMITMENT) & (c < f_fall)
         nb += broken
         nu += unhappy
         nr += dissolution & stays & (st < COMMITMENT) & (u_review[k] < review_rate[U(buyer[r])])
-    return up1[:n1], up2[:n2], down[:n3], broken_l[:nb], unhappy_l[:nu], review[:nr]
+    if max(max(n1, n2, n3), max(nb, nu, nr)) >= cap:
+        return None
+    return up1[:n1].copy(), up2[:n2].copy(), down[:n3].copy(), broken_l[:nb].copy(), unhappy_l[:nu].copy(), \
+        review[:nr].copy()
 
 
 @_njit
 def _better_alternative_k(tr, review, stage, buyer, exporter, trust, commitment, switching, quality, rel_price,
-                          price_sens, active, calculus_trust, switch_margin, n_buyers):
+                          price_sens, active, calculus_trust, switch_margin, n_buyers, cap):
     """lifecycle._better_alternative: for the reviewing rows ``tr[review]``, whether another supplier the
     buyer knows beats this one by more than the switching cost."""
     looking = np.zeros(n_buyers, np.bool_)
@@ -647,11 +658,14 @@ def _better_alternative_k(tr, review, stage, buyer, exporter, trust, commitment,
         looking[U(buyer[U(tr[U(review[j])])])] = True
     f_calc, f_margin = F32(calculus_trust), F32(switch_margin)
     n = stage.size
-    rows = np.empty(n + 1, np.int64)  # live rows of the buyers who look around (a few percent)
+    rows = np.empty(cap, np.int32)  # live rows of the buyers who look around (a few percent)
+    last = cap - 1
     m = 0
     for i in range(n):
-        rows[m] = i
+        rows[min(m, last)] = i  # a write past the end lands on the last slot: see below
         m += (stage[i] != DISSOLVED) & looking[U(buyer[i])]
+    if m >= cap:
+        return None  # the buffer was too short: the caller runs the pass again with room for every row
     a_rows = np.empty(m)
     m1 = np.full(n_buyers, -np.inf)
     for k in range(m):  # largest attractiveness per looking buyer (grouped.group_second_max)
@@ -692,9 +706,11 @@ def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_pric
 def better_alternative(model, tr: np.ndarray, review: np.ndarray) -> np.ndarray:
     """For the reviewing rows ``tr[review]``: does the buyer know a better supplier, net of switching cost?"""
     p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
-    return _better_alternative_k(tr, review, L.stage, L.buyer, L.exporter, L.trust, L.commitment, L.switching_cost,
-                                 ex.quality, model.relative_price, by.price_sensitivity, ex.active,
-                                 float(p["calculus_trust"]), float(p["switch_margin"]), by.n)
+    args = (tr, review, L.stage, L.buyer, L.exporter, L.trust, L.commitment, L.switching_cost, ex.quality,
+            model.relative_price, by.price_sensitivity, ex.active, float(p["calculus_trust"]),
+            float(p["switch_margin"]), by.n)
+    out = _better_alternative_k(*args, L.n // SHORT_LISTS + SHORT_SLACK)  # the looking buyers' rows: a few percent
+    return out if out is not None else _better_alternative_k(*args, L.n + 1)
 
 
 @_njit
@@ -716,11 +732,15 @@ def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
     from .parameters import CAUSES
 
     p, L, by = model.p, model.ledger, model.buyers
-    up1, up2, down, broken, unhappy, review = _stage_moves(
-        tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
-        float(p["expansion_trust"]), float(p["commitment_threshold"]),
-        float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
-        int(p["patience"]), bool(p["dissolution"]))
+    args = (tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
+            float(p["expansion_trust"]), float(p["commitment_threshold"]),
+            float(p["commitment_threshold"] - p["hysteresis"]), int(p["min_trials"]), float(p["breakdown_trust"]),
+            int(p["patience"]), bool(p["dissolution"]))
+    # the lists are short: buffers of a tenth of the rows, all the rows if that was not enough
+    out = _stage_moves(*args, tr.size // SHORT_LISTS + SHORT_SLACK)
+    if out is None:
+        out = _stage_moves(*args, tr.size + 1)
+    up1, up2, down, broken, unhappy, review = out
     better = tr[review[better_alternative(model, tr, review)]] if review.size else review[:0]
     if better.size:  # rows leaving for a better supplier make no stage move
         up1, up2, down = _drop_sorted(up1, better), _drop_sorted(up2, better), _drop_sorted(down, better)
@@ -763,14 +783,21 @@ def _dissolve_rows(rows, stage, since, ended, cause, comm, order, t, code):
 
 
 @_njit
-def _lapsed(stage, since, t, lapse):
+def _lapsed_k(stage, since, t, lapse, cap):
+    """Awareness rows met ``lapse`` or more ticks ago; None if more than ``cap`` (see SHORT_LISTS)."""
     n = stage.size
-    out = np.empty(n + 1, np.int32)
+    out = np.empty(cap, np.int32)
+    last = cap - 1
     m = 0
     for i in range(n):
-        out[m] = i
+        out[min(m, last)] = i
         m += (stage[i] == AWARENESS) & (np.int32(t) - since[i] >= lapse)
-    return out[:m]
+    return out[:m].copy() if m < cap else None
+
+
+def _lapsed(stage, since, t, lapse):
+    out = _lapsed_k(stage, since, t, lapse, stage.size // SHORT_LISTS + SHORT_SLACK)
+    return out if out is not None else _lapsed_k(stage, since, t, lapse, stage.size + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -838,9 +865,8 @@ def _loyalty_ratios(tr, buyer, x, n_buyers):
 
 @_njit
 def _record_rows(stage, trust, commitment, satisfaction):
-    """Stage counts, the trading rows, and their trust, commitment and satisfaction (for numpy's means)."""
+    """Stage counts, and the trust, commitment and satisfaction of the trading rows (for numpy's means)."""
     n = stage.size
-    tr = np.empty(n + 1, np.int32)
     t_ = np.empty(n + 1, np.float32)
     c_ = np.empty(n + 1, np.float32)
     s_ = np.empty(n + 1, np.float32)
@@ -852,10 +878,10 @@ def _record_rows(stage, trust, commitment, satisfaction):
         n2 += st == EXPANSION
         n3 += st == COMMITMENT
         n4 += st == DISSOLVED
-        tr[m], t_[m], c_[m], s_[m] = i, trust[i], commitment[i], satisfaction[i]
+        t_[m], c_[m], s_[m] = trust[i], commitment[i], satisfaction[i]
         m += (st > AWARENESS) & (st < DISSOLVED)
     counts = np.array([n0, m - n2 - n3, n2, n3, n4], np.int64)
-    return counts, tr[:m], t_[:m], c_[:m], s_[:m]
+    return counts, t_[:m], c_[:m], s_[:m]
 
 
 @_njit
@@ -1017,8 +1043,11 @@ def _compact_index(keys, key_rows, new_row, ended, cool_keys, cool_ended, tick, 
     A dissolved row the index no longer points at belongs to a pair that met again after cooling down, so
     its dissolution cools no longer: the cooling index comes out as Ledger.compact's numpy path builds it.
     """
-    gone_keys = np.empty(keys.size, np.int64)
-    gone_ended = np.empty(keys.size, np.int32)
+    n_gone = 0
+    for i in range(new_row.size):
+        n_gone += new_row[i] < 0
+    gone_keys = np.empty(n_gone, np.int64)  # each dropped row has at most one index entry
+    gone_ended = np.empty(n_gone, np.int32)
     m = g = 0
     for k in range(keys.size):
         r = U(key_rows[k])

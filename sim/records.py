@@ -125,14 +125,13 @@ class Recorder:
         """Append this tick's row of aggregates."""
         L, now, by = self._ledger, model.now, model.buyers
         if kernels.ENABLED:
-            counts, tr, trust, commitment, satisfaction = kernels._record_rows(L.stage, L.trust, L.commitment,
-                                                                              L.satisfaction)
+            counts, trust, commitment, satisfaction = kernels._record_rows(L.stage, L.trust, L.commitment,
+                                                                          L.satisfaction)
         else:
             counts = np.bincount(L.stage, minlength=5)
             tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
             trust, commitment, satisfaction = L.trust[tr], L.commitment[tr], L.satisfaction[tr]
-        n_tr = tr.size
-        mean = _mean if n_tr else (lambda x: float("nan"))
+        mean = _mean if trust.size else (lambda x: float("nan"))
         ordered_total = float(now.orders_e.sum())
         delivered_total = float(now.delivered_e.sum())
         active = model.exporters.active

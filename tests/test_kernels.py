@@ -158,3 +158,22 @@ def test_compaction_kernels_leave_the_numpy_path_s_index(cooldown):
         assert np.array_equal(getattr(a.ledger, name), getattr(b.ledger, name)), name
     for name in ("id", "stage", "trust", "ended"):
         assert np.array_equal(getattr(a.ledger, name), getattr(b.ledger, name)), name
+
+
+def test_short_list_buffers_that_overflow_are_redone(monkeypatch):
+    """Passes that fill short lists (stage moves, endings, reviews, the looking buyers' rows) into buffers
+    of a fraction of the rows run again with room for every row when a list outgrows its buffer: with
+    buffers of one slot every such pass overflows, and the results are still the numpy path's."""
+    monkeypatch.setattr(kernels, "SHORT_LISTS", 10**9)
+    monkeypatch.setattr(kernels, "SHORT_SLACK", 1)
+    kw = CASES["key accounts, at-risk-like churn"]
+    slow, fast = _run(False, **kw), _run(True, **kw)
+    pd.testing.assert_frame_equal(fast.events, slow.events, check_exact=True)
+    pd.testing.assert_frame_equal(fast.relationships, slow.relationships, check_exact=True)
+    m = fast
+    L, p, by = m.ledger, m.p, m.buyers
+    tr = kernels._trading_rows(L.stage)
+    args = (tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, np.zeros(tr.size), by.review_rate, L.buyer,
+            float(p["expansion_trust"]), float(p["commitment_threshold"]), 0.0, 0, 1.0, 0, True)
+    assert kernels._stage_moves(*args, 1) is None  # every row breaks down (trust < 1): one slot is not enough
+    assert kernels._stage_moves(*args, tr.size + 1)[3].size == tr.size
