@@ -78,6 +78,8 @@ F32 = np.float32
 #: lists a pass fills with a few rows in a hundred get buffers of 1/SHORT_LISTS of the rows plus SHORT_SLACK
 #: (a pass whose list outgrows that is run again with room for every row)
 SHORT_LISTS, SHORT_SLACK = 10, 2048
+#: talk's list of prospects gets room for 1/PROSPECTS of the rows (plus SHORT_SLACK) before it is redone
+PROSPECTS = 4
 #: Indices are cast to unsigned before indexing: numba then skips the wrap-around test of negative
 #: indices on every array access (about 10% of a row's time in the longer kernels).
 U = np.uintp
@@ -393,7 +395,7 @@ def plan_forecasts(model, t: int):
 # talk (communication.talk, dynamics.communication)
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
+def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers, cap):
     """Clear ``comm``; live rows (of active exporters), the trading rows among them and their exporters,
     prospects per exporter; and for ``try_out`` (no stage changes in between), the prospects' rows and per
     buyer its trading, committed and aware rows (one sweep of the ledger serves both phases)."""
@@ -402,19 +404,32 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
     n_trading = np.zeros(n_buyers, np.int64)
     n_committed = np.zeros(n_buyers, np.int64)
     n_aware = np.zeros(n_buyers, np.int64)
-    nl = nt = 0
+    # live and trading rows are most rows: their lists get room for all; prospects are fewer: ``cap``
+    # (a write past the end lands on the last slot; if they were more, they are listed again)
+    live = np.empty(n + 1, np.int32)
+    tr = np.empty(n + 1, np.int32)
+    te = np.empty(n + 1, exporter.dtype)
+    aw = np.empty(cap, np.int32)
+    last = cap - 1
+    nl = nt = na = 0
     # a buyer's counts are kept in registers while its rows follow each other (rows are in buyer order
     # but for those added since the last sort) and added to the arrays when the buyer changes
     cb = U(buyer[0]) if n else U(0)
     ca = ct = cc = 0
-    for i in range(n):  # count first, so that the row lists take no more memory than they need
+    for i in range(n):
         comm[i] = 0.0
         st = stage[i]
-        e, b = U(exporter[i]), U(buyer[i])
+        ex = exporter[i]
+        e, b = U(ex), U(buyer[i])
         is_live = (st != DISSOLVED) & active[e]
         is_prospect = is_live & (st == AWARENESS)
-        nl += is_live  # counted, not branched on: stages alternate at random along the rows
+        live[nl] = i  # appended to without branches: stages alternate at random along the rows
+        nl += is_live
+        tr[nt] = i
+        te[nt] = ex
         nt += is_live & (st != AWARENESS)
+        aw[min(na, last)] = i
+        na += is_prospect
         n_prospects[e] += is_prospect
         if b != cb:
             n_aware[cb] += ca
@@ -428,23 +443,13 @@ def _talk_rows(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
         n_aware[cb] += ca
         n_trading[cb] += ct
         n_committed[cb] += cc
-    na = nl - nt
-    live = np.empty(nl + 1, np.int32)  # one spare slot: the branch-free appends below write one past the end
-    tr = np.empty(nt + 1, np.int32)
-    te = np.empty(nt + 1, exporter.dtype)
-    aw = np.empty(na + 1, np.int32)
-    nl = nt = na = 0
-    for i in range(n):
-        st = stage[i]
-        e = exporter[i]
-        is_live = (st != DISSOLVED) & active[U(e)]
-        live[nl] = i
-        nl += is_live
-        tr[nt] = i
-        te[nt] = e
-        nt += is_live & (st != AWARENESS)
-        aw[na] = i
-        na += is_live & (st == AWARENESS)
+    if na > last:
+        aw = np.empty(na, np.int32)
+        k = 0
+        for i in range(n):
+            if (stage[i] == AWARENESS) & active[U(exporter[i])]:
+                aw[k] = i
+                k += 1
     return live[:nl], tr[:nt], n_prospects, te[:nt], (aw[:na], n_trading, n_committed, n_aware)
 
 
@@ -494,8 +499,8 @@ def talk(model, t: int) -> None:
 
     p, L, ex = model.p, model.ledger, model.exporters
     E = ex.n
-    live, tr, n_prospects, te, model.now.try_out_counts = _talk_rows(L.stage, L.exporter, L.buyer, ex.active,
-                                                                     L.communication, E, model.buyers.n)
+    live, tr, n_prospects, te, model.now.try_out_counts = _talk_rows(
+        L.stage, L.exporter, L.buyer, ex.active, L.communication, E, model.buyers.n, L.n // PROSPECTS + SHORT_SLACK)
     w = priorities(model, tr, te, t)
     x, model.now.contact_spend = _talk_budget(live, L.stage, L.exporter, te, w, n_prospects, ex.budget,
                                               float(p["acquisition_share"]), E, float(model.channel_efficiency),

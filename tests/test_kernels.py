@@ -161,11 +161,12 @@ def test_compaction_kernels_leave_the_numpy_path_s_index(cooldown):
 
 
 def test_short_list_buffers_that_overflow_are_redone(monkeypatch):
-    """Passes that fill short lists (stage moves, endings, reviews, the looking buyers' rows) into buffers
+    """Passes that fill short lists (stage moves, endings, reviews, the looking buyers' rows, prospects) into buffers
     of a fraction of the rows run again with room for every row when a list outgrows its buffer: with
     buffers of one slot every such pass overflows, and the results are still the numpy path's."""
     monkeypatch.setattr(kernels, "SHORT_LISTS", 10**9)
     monkeypatch.setattr(kernels, "SHORT_SLACK", 1)
+    monkeypatch.setattr(kernels, "PROSPECTS", 10**9)
     kw = CASES["key accounts, at-risk-like churn"]
     slow, fast = _run(False, **kw), _run(True, **kw)
     pd.testing.assert_frame_equal(fast.events, slow.events, check_exact=True)
