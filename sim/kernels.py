@@ -349,8 +349,8 @@ def fulfil(model, t: int) -> None:
                orders_e=orders_e,
                delivered_e=delivered_e, revenue_e=revenue_e, margin_e=margin_e, revenue_hhi=hhi)
     if plan_on:
-        now.forecast_abs_error = float(err.sum())
-        now.forecast_actual = float(now.order.sum())
+        now.forecast_abs_error = float(np.add.reduce(err))  # as err.sum()
+        now.forecast_actual = float(np.add.reduce(now.order))
         now.forecast_e = forecast_e
 
 

@@ -132,8 +132,9 @@ class Recorder:
             tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
             trust, commitment, satisfaction = L.trust[tr], L.commitment[tr], L.satisfaction[tr]
         mean = _mean if trust.size else (lambda x: float("nan"))
-        ordered_total = float(now.orders_e.sum())
-        delivered_total = float(now.delivered_e.sum())
+        total = np.add.reduce  # what ndarray.sum() calls, without its Python layers
+        ordered_total = float(total(now.orders_e))
+        delivered_total = float(total(now.delivered_e))
         active = model.exporters.active
         hhi = now.revenue_hhi[active & np.isfinite(now.revenue_hhi)]
         row = dict(
@@ -142,7 +143,7 @@ class Recorder:
             n_exploration=int(counts[1]),
             n_expansion=int(counts[2]),
             n_commitment=int(counts[3]),
-            n_live=int(counts[:4].sum()),
+            n_live=int(counts[0] + counts[1] + counts[2] + counts[3]),
             n_dissolved=self.n_dissolved,
             dissolutions=self.n_dissolved - now.dissolved_before,
             dissolutions_trading=now.dissolved_trading,
@@ -152,18 +153,18 @@ class Recorder:
             mean_commitment=mean(commitment),
             mean_satisfaction=mean(satisfaction),
             retention_rate=1.0 - now.dissolved_trading / now.trading_at_start if now.trading_at_start else float("nan"),
-            revenue=float(now.revenue_e.sum()),
-            profit=float(now.profit_e.sum()),
-            contact_spend=float(now.contact_spend.sum()),
+            revenue=float(total(now.revenue_e)),
+            profit=float(total(now.profit_e)),
+            contact_spend=float(total(now.contact_spend)),
             forecast_mape=now.forecast_abs_error / now.forecast_actual if now.forecast_actual > 0 else float("nan"),
             fill_rate=delivered_total / ordered_total if ordered_total > 0 else float("nan"),
-            inventory_cost=float(now.holding_e.sum() + now.stockout_e.sum()),
+            inventory_cost=float(total(now.holding_e) + total(now.stockout_e)),
             revenue_hhi=_mean(hhi) if hhi.size else float("nan"),
             loyalty_y=loyalty(model),
             opportunistic_acts=now.opportunistic_acts,
             detected_acts=now.detected_acts,
             buyer_value=_mean(now.value_received) if now.value_received.size else float("nan"),
-            active_exporters=int(active.sum()),
+            active_exporters=int(np.count_nonzero(active)),
         )
         self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))
         self._last = row
