@@ -264,7 +264,7 @@ def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
         "ledger_spare_capacity": held["spare_capacity"],
         "pair_index": held["pair_index"],
         "archive": held["archive_in_memory"],  # at most the archive's budget (sim.archive.BUDGET); the rest is on disk
-        "event_log": events,
+        "event_log": events,  # at most records.EVENTS_BUDGET; older events are on disk
         "mesa_agents": mesa_bytes[0],
         "traits": traits,
     }
@@ -274,6 +274,7 @@ def memory_run(kw: dict, ticks: int, seed: int = 1) -> tuple[dict, dict]:
         "archived_relationships": int(L.n_archived),
         "archive_budget_bytes": int(L.archive.budget),
         "archive_on_disk_bytes": int(held["archive_on_disk"]),
+        "event_log_on_disk_bytes": int(rec.event_disk_nbytes()),
         "parts_bytes": parts,
         "parts_bytes_per_live_relationship": {k: v / live for k, v in parts.items()},
         "ticks": WARMUP + ticks,

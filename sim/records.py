@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernels
+from .archive import Archive
 from .grouped import group_sum
 from .ledger import AWARENESS, COMMITMENT, DISSOLVED
 from .parameters import CAUSES, STAGES
@@ -46,6 +47,9 @@ TIMESERIES_COLUMNS = (
 )
 
 _COLUMN_INDEX = {name: i for i, name in enumerate(TIMESERIES_COLUMNS)}
+#: bytes of event chunks kept in memory; beyond it they are written to disk as one columnar batch
+#: (a fixed overhead, like the archive's budget: the log no longer grows in memory with the run)
+EVENTS_BUDGET = 4 << 20
 _EVENT_FIELDS = ("tick", "relationship", "exporter", "buyer", "from_stage", "to_stage", "cause")
 _STAGE_CAT = pd.CategoricalDtype(["none", *STAGES])
 _CAUSE_CAT = pd.CategoricalDtype(list(CAUSES))
@@ -65,7 +69,9 @@ class Recorder:
     def __init__(self, ledger):
         self._ledger = ledger
         self._rows: list[tuple] = []
-        self._events: list[tuple[np.ndarray, ...]] = []
+        self._events: list[tuple[np.ndarray, ...]] = []  # the newest chunks of the event log
+        self._events_nbytes = 0
+        self._events_spilled = Archive(budget=0)  # older events, one columnar batch a spill, on disk
         self._snapshots: list[pd.DataFrame] = []
         self.n_dissolved = 0
         self._n_events = 0
@@ -86,24 +92,45 @@ class Recorder:
         ids = L.id[rows]
         if np.may_share_memory(ids, L.id):  # rows was a slice: keep a copy, not a view of the column
             ids = ids.copy()
-        self._events.append((int(tick), ids, _compact(from_stage), _compact(to_stage), _compact(cause)))
+        chunk = (int(tick), ids, _compact(from_stage), _compact(to_stage), _compact(cause))
+        self._events.append(chunk)
         self._n_events += n
+        self._events_nbytes += sum(a.nbytes for a in chunk[1:] if isinstance(a, np.ndarray))
+        if self._events_nbytes > EVENTS_BUDGET:
+            self._spill_events()
         if isinstance(to_stage, (int, np.integer)):  # the usual case: one target stage for the chunk
             self.n_dissolved += n if to_stage == DISSOLVED else 0
         elif np.any(np.asarray(to_stage) == DISSOLVED):
             self.n_dissolved += int(np.count_nonzero(np.broadcast_to(to_stage, (n,)) == DISSOLVED))
 
+    def _columns(self) -> dict[str, np.ndarray] | None:
+        """The in-memory chunks as columns (tick, relationship, from_stage, to_stage, cause), or None."""
+        if not self._events:
+            return None
+        ids = [c[1] for c in self._events]
+        out = {"tick": np.concatenate([np.full(len(i), c[0], dtype=np.int32) for i, c in zip(ids, self._events)]),
+               "relationship": np.concatenate(ids)}
+        for k, name in ((2, "from_stage"), (3, "to_stage"), (4, "cause")):
+            out[name] = np.concatenate([np.broadcast_to(np.asarray(c[k], dtype=np.int8), (len(i),))
+                                        for i, c in zip(ids, self._events)])
+        return out
+
+    def _spill_events(self) -> None:
+        """Write the in-memory chunks to disk as one columnar batch (they stay in the table, in order)."""
+        self._events_spilled.append(self._columns())
+        self._events, self._events_nbytes = [], 0
+
     def event_table(self) -> pd.DataFrame:
+        parts = list(self._events_spilled)
         if self._events:
-            ids = [c[1] for c in self._events]
-            cols = [np.concatenate([np.full(len(i), c[0], dtype=np.int32) for i, c in zip(ids, self._events)]),
-                    np.concatenate(ids)]
+            parts.append(self._columns())
+        if parts:
+            cols = [np.concatenate([p["tick"] for p in parts]), np.concatenate([p["relationship"] for p in parts])]
             table = self._ledger.table()
             by_id = np.empty(self._ledger.n_created, dtype=np.int64)
             by_id[table["id"]] = np.arange(table["id"].size)
             cols += [table["exporter"][by_id[cols[1]]], table["buyer"][by_id[cols[1]]]]
-            cols += [np.concatenate([np.broadcast_to(np.asarray(c[k], dtype=np.int8), (len(i),)) for i, c in zip(ids, self._events)])
-                     for k in (2, 3, 4)]
+            cols += [np.concatenate([p[name] for p in parts]) for name in ("from_stage", "to_stage", "cause")]
         else:
             cols = [np.zeros(0, dtype=np.int32)] * len(_EVENT_FIELDS)
         df = pd.DataFrame(dict(zip(_EVENT_FIELDS, cols)))
@@ -117,8 +144,12 @@ class Recorder:
         return self._n_events
 
     def event_nbytes(self) -> int:
-        """Bytes held by the event log."""
-        return sum(a.nbytes for c in self._events for a in c if isinstance(a, np.ndarray))
+        """Bytes the event log holds in memory (its older part is on disk: ``event_disk_nbytes``)."""
+        return self._events_nbytes + self._events_spilled.nbytes()
+
+    def event_disk_nbytes(self) -> int:
+        """Bytes of the event log's files on disk."""
+        return self._events_spilled.disk_nbytes()
 
     # ---- per tick --------------------------------------------------------------
     def record(self, model, t: int) -> None:

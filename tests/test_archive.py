@@ -160,3 +160,23 @@ def test_ledger_memory_parts_add_up(reference, spilled):
     assert reference.ledger.memory()["archive_on_disk"] == 0
     assert spilled.ledger.memory()["archive_on_disk"] == sum(p.stat().st_size for p in _files(spilled.ledger.archive)) > 0
     assert spilled.ledger.nbytes() < reference.ledger.nbytes()
+
+
+def test_event_log_spills_beyond_its_budget_and_the_events_stay_the_same(monkeypatch):
+    """Past ``records.EVENTS_BUDGET`` bytes the event log's chunks go to disk as columnar batches: the
+    in-memory log stays bounded, ``model.events`` is the same table, and a pickled model keeps it."""
+    import sim.records as records
+
+    reference = _run()
+    monkeypatch.setattr(records, "EVENTS_BUDGET", 2_000)
+    spilled = _run()
+    rec = spilled.recorder
+    assert rec.event_disk_nbytes() > 0 and rec._events_spilled.n_spilled >= 5
+    assert rec.event_nbytes() <= 2_000 + 1_000  # the budget plus the last chunk
+    assert rec.event_count() == reference.recorder.event_count() == len(spilled.events)
+    _same_results(reference, spilled)
+    again = pickle.loads(pickle.dumps(spilled))
+    pd.testing.assert_frame_equal(again.events, reference.events, check_exact=True)
+    spilled.run_for(5)  # the run goes on after spilling, as the reference does
+    reference.run_for(5)
+    _same_results(reference, spilled)
