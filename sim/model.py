@@ -38,6 +38,7 @@ from .streams import make_streams, seed_sequence
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
 COMPACT_EVERY = 10
+#: how often the ledger's rows are put in buyer order (part of the schedule: ODD §3, Ledger.sort_by_buyer)
 SORT_EVERY = 10
 
 
