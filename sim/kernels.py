@@ -38,6 +38,7 @@ import numpy as np
 
 from . import dynamics
 from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPANSION, EXPLORATION
+from .parameters import CAUSES
 
 try:  # numba is optional (pip install relsim[fast])
     import numba
@@ -145,15 +146,6 @@ def place_orders_logit(model, t: int) -> np.ndarray:
 # Within a row the four parts run in the engine's phase order; no part reads another row, so one
 # pass gives what the four phases give one after the other.
 # ---------------------------------------------------------------------------------------------
-@_njit
-def _count_by(rows, group, n_groups):
-    """Rows per group (np.bincount of group[rows])."""
-    out = np.zeros(n_groups, np.int64)
-    for k in range(rows.size):
-        out[group[rows[k]]] += 1
-    return out
-
-
 @_njit
 def _trade_rows(tr, exporter, buyer, stage, order, stock, active, opportunism, quality, price, unit_cost,
                 monitoring, u_act, size, partnership, importance, count_b, exp_table,
@@ -318,9 +310,7 @@ def fulfil(model, t: int) -> None:
     tr = now.rows
     rng = model.streams["fulfilment"]
     u_act = rng.random(tr.size)
-    count_b = now.__dict__.pop("trading_per_buyer", None)  # counted by try_out
-    if count_b is None:
-        count_b = _count_by(tr, L.buyer, by.n)
+    count_b = now.trading_per_buyer  # trading rows per buyer, counted by try_out (no stage has changed since)
     # the same np.exp as dynamics.switching_cost, on each possible number of alternatives
     exp_table = np.exp(-0.5 * np.arange(max(int(count_b.max()) if count_b.size else 1, 1), dtype=np.int64))
     plan_on = p["forecast_method"] == "exponential_smoothing"
@@ -512,26 +502,6 @@ def talk(model, t: int) -> None:
 # try_out (lifecycle.try_out)
 # ---------------------------------------------------------------------------------------------
 @_njit
-def _try_out_counts(stage, exporter, buyer, active, n_buyers):
-    n = stage.size
-    aw = np.empty(n + 1, np.int32)
-    n_trading = np.zeros(n_buyers, np.int64)
-    n_committed = np.zeros(n_buyers, np.int64)
-    n_aware = np.zeros(n_buyers, np.int64)
-    na = 0
-    for i in range(n):  # counted, not branched on: stages alternate at random along the rows
-        st = stage[i]
-        b = U(buyer[i])
-        is_aw = (st == AWARENESS) & active[U(exporter[i])]
-        aw[na] = i
-        na += is_aw
-        n_aware[b] += is_aw
-        n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
-        n_committed[b] += st == COMMITMENT
-    return aw[:na], n_trading, n_committed, n_aware
-
-
-@_njit
 def _try_out_pick(aw, exporter, buyer, u, wanted, n_trading, n_committed, n_aware, quality, expected_value,
                   price_sens, rel_price, comm, trial_rate):
     out = np.empty(aw.size + 1, np.int32)
@@ -550,14 +520,14 @@ def _try_out_pick(aw, exporter, buyer, u, wanted, n_trading, n_committed, n_awar
 
 
 def try_out(model, t: int) -> None:
-    """lifecycle.try_out: the trial orders of aware buyers in need, compiled."""
+    """lifecycle.try_out: the trial orders of aware buyers in need, compiled.
+
+    Reads the counts ``talk``'s sweep left in ``model.now`` (the phase before it in a tick) and leaves the
+    trading rows per buyer for ``fulfil``."""
     from .awareness import start_trading
 
     p, L, by, ex = model.p, model.ledger, model.buyers, model.exporters
-    counts = model.now.__dict__.pop("try_out_counts", None)  # talk's sweep counted them (no stage changed since)
-    if counts is None:
-        counts = _try_out_counts(L.stage, L.exporter, L.buyer, ex.active, by.n)
-    aw, n_trading, n_committed, n_aware = counts
+    aw, n_trading, n_committed, n_aware = model.now.try_out_counts  # talk's sweep counted them (no stage changed since)
     u = model.streams["trial"].random(aw.size)
     if aw.size:
         rows = _try_out_pick(aw, L.exporter, L.buyer, u, by.wanted, n_trading, n_committed, n_aware, ex.quality,
@@ -734,8 +704,6 @@ def _drop_sorted(rows, drop):
 
 def stage_moves(model, tr: np.ndarray, u_review: np.ndarray):
     """lifecycle.advance for trading rows ``tr``: [(cause code, rows)] to dissolve, then rows moving up1, up2, down."""
-    from .parameters import CAUSES
-
     p, L, by = model.p, model.ledger, model.buyers
     args = (tr, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat, u_review, by.review_rate, L.buyer,
             float(p["expansion_trust"]), float(p["commitment_threshold"]),

@@ -371,7 +371,7 @@ class Ledger:
         from . import kernels
 
         scratch: dict[np.dtype, np.ndarray] = {}  # one buffer per dtype, reused column after column
-        for name, col in self._cols.items():
+        for col in self._cols.values():
             if in_order:
                 _move_rows(col, order, self.n)
             elif kernels.ENABLED:
