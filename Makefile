@@ -26,5 +26,4 @@ test: install-test
 
 # Performance benchmark (docs/performance.md): writes benchmarks/results/bench.json and scaling.png.
 bench: install
-	$(BIN)/pip install -q -e '.[fast]'
 	$(BIN)/python -m benchmarks $(ARGS)

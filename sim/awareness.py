@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import dynamics, kernels
-from .grouped import group_sum
-from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPLORATION
-from .parameters import CAUSES
+from . import dynamics as eq
+from .jit import kernel
+from .vocab import (AWARENESS, COMMITMENT, DISSOLVED, EXPLORATION, INITIAL, INITIAL_AWARENESS, MATCHING, MEDIA,
+                    PROSPECT_TARGETING, REFERRAL, TRADE_FAIR, TRIAL)
 
-# awareness channels are recorded as the event cause of the awareness event
-CHANNEL_CAUSES = ("trade_fair", "media", "matching", "referral", "initial")
+U = np.uintp
 
 
 def prospect_weights(model) -> np.ndarray | None:
     """Cumulative sampling weights of buyers as prospects, or None for uniform."""
-    how, by = model.p["prospect_targeting"], model.buyers
+    how, by = PROSPECT_TARGETING[model.P.prospect_targeting], model.buyers
     if how == "random":
         return None
     w = by.size.astype(np.float64) if how == "size" else np.where(by.partnership, 3.0, 1.0) * (0.5 + by.importance)
@@ -37,71 +36,105 @@ def draw_prospects(model, n: int, rng: np.random.Generator) -> np.ndarray:
 
 def meet(model, t: int) -> None:
     """Create this tick's new awareness relationships from every channel."""
-    p, L, rng = model.p, model.ledger, model.streams["awareness"]
+    P, L, rng = model.P, model.ledger, model.streams["awareness"]
     active = np.flatnonzero(model.exporters.active)
     if active.size == 0:
         return
     parts = []
     # trade fairs: on tick 1 and every fair_every ticks, each exporter meets fair_contacts prospects
-    if (t - 1) % p["fair_every"] == 0 and p["fair_contacts"] > 0:
-        e = np.repeat(active, p["fair_contacts"])
-        parts.append((e, draw_prospects(model, e.size, rng), "trade_fair"))
+    if (t - 1) % P.fair_every == 0 and P.fair_contacts > 0:
+        e = np.repeat(active, P.fair_contacts)
+        parts.append((e, draw_prospects(model, e.size, rng), TRADE_FAIR))
     # media and marketing: a Poisson number of prospects per exporter
-    k = rng.poisson(p["media_reach"], active.size)
+    k = rng.poisson(P.media_reach, active.size)
     e = np.repeat(active, k)
-    parts.append((e, draw_prospects(model, e.size, rng), "media"))
+    parts.append((e, draw_prospects(model, e.size, rng), MEDIA))
     # buyer matching: buyers short of suppliers are introduced to a random exporter
     u = rng.random(model.buyers.n)
-    if kernels.ENABLED:  # one sweep of the ledger: the buyers matched and the committed rows
-        b, cm = kernels._meet_rows(L.stage, L.buyer, model.buyers.wanted, u, float(p["matching_rate"]))
-    else:
-        live = L.stage != DISSOLVED
-        known = group_sum(L.buyer[live], None, model.buyers.n)
-        cm = np.flatnonzero(L.stage == COMMITMENT)
-        b = np.flatnonzero((known < model.buyers.wanted) & (u < p["matching_rate"]))
-    parts.append((active[rng.integers(active.size, size=b.size)], b, "matching"))
+    b, committed = _sweep(L.stage, L.buyer, model.buyers.wanted, u, P.matching_rate)
+    parts.append((active[rng.integers(active.size, size=b.size)], b, MATCHING))
     # referrals: committed buyers recommend their exporter to another buyer
-    u = rng.random(cm.size)
-    e = kernels._referrers(cm, u, float(p["referral_rate"]), L.exporter) if kernels.ENABLED else \
-        L.exporter[cm[u < p["referral_rate"]]]
-    parts.append((e, rng.integers(model.buyers.n, size=e.size), "referral"))
+    u = rng.random(committed.size)
+    e = _referrers(committed, u, P.referral_rate, L.exporter)
+    parts.append((e, rng.integers(model.buyers.n, size=e.size), REFERRAL))
     introduce(model, parts, t)
 
 
+@kernel
+def _sweep(stage, buyer, wanted, u, matching_rate):
+    """The buyers matched (fewer live relationships than wanted and ``u`` below the matching rate, ascending)
+    and the committed rows (who may refer)."""
+    n_buyers = wanted.size
+    known = np.zeros(n_buyers, np.int64)
+    n = stage.size
+    committed = np.empty(n + 1, np.int32)
+    m = 0
+    for i in range(n):
+        st = stage[i]
+        known[U(buyer[i])] += st != DISSOLVED
+        committed[m] = i
+        m += st == COMMITMENT
+    matched = np.empty(n_buyers + 1, np.int64)
+    k = 0
+    for b in range(n_buyers):
+        matched[k] = b
+        k += (known[b] < wanted[b]) & (u[b] < matching_rate)
+    return matched[:k].copy(), committed[:m].copy()
+
+
+@kernel
+def _referrers(committed, u, referral_rate, exporter):
+    """Exporters of the committed rows whose ``u`` is below the referral rate, in row order."""
+    out = np.empty(committed.size + 1, exporter.dtype)
+    m = 0
+    for k in range(committed.size):
+        out[m] = exporter[U(committed[k])]
+        m += u[k] < referral_rate
+    return out[:m].copy()
+
+
 def introduce(model, parts, t: int) -> np.ndarray:
-    """Add the distinct, unblocked pairs of ``parts`` [(exporters, buyers, channel)] as awareness rows."""
+    """Add the distinct, unblocked pairs of ``parts`` [(exporters, buyers, channel code)] as awareness rows."""
     L = model.ledger
     e = np.concatenate([x[0] for x in parts]).astype(np.int64)
     b = np.concatenate([x[1] for x in parts]).astype(np.int64)
-    cause = np.concatenate([np.full(len(x[0]), CAUSES.index(x[2]), dtype=np.int8) for x in parts])
+    cause = np.concatenate([np.full(len(x[0]), x[2], dtype=np.int8) for x in parts])
     if e.size == 0:
         return np.zeros(0, dtype=np.int64)
-    pos, rows = L.admit(e, b, t, model.p["cooldown"])
-    e, b, cause = e[pos], b[pos], cause[pos]
-    L.shared_values[rows] = dynamics.shared_values(model.exporters.values[e], model.buyers.values[b])
-    L.preference[rows] = model.p["initial_preference"]
-    model.recorder.events(t, rows, -1, AWARENESS, cause)
+    pos, rows = L.admit(e, b, t, model.P.cooldown)
+    _first_impressions(rows, model.exporters.values, model.buyers.values, L.exporter, L.buyer, L.shared_values,
+                       L.preference, model.P)
+    model.recorder.events(t, rows, -1, AWARENESS, cause[pos])
     return rows
+
+
+@kernel
+def _first_impressions(rows, v_exporter, v_buyer, exporter, buyer, shared, preference, P):
+    """New rows: shared values (dynamics.shared_values) and the initial preference J."""
+    for k in range(rows.size):
+        i = U(rows[k])
+        shared[i] = np.float32(eq.shared_values(v_exporter[U(exporter[i])], v_buyer[U(buyer[i])]))
+        preference[i] = np.float32(P.initial_preference)
 
 
 def seed_initial(model) -> None:
     """Relationships that exist before tick 1: ``initial_relationships`` per buyer, or all pairs."""
-    p, rng = model.p, model.streams["population"]
+    P, rng = model.P, model.streams["population"]
     E, B = model.exporters.n, model.buyers.n
-    cause = "initial"
-    if p["initial_awareness"] == "all":
+    cause = INITIAL
+    if INITIAL_AWARENESS[P.initial_awareness] == "all":
         e = np.repeat(np.arange(E), B)
         b = np.tile(np.arange(B), E)
         rows = introduce(model, [(e, b, cause)], 0)
         start_trading(model, rows, 0)
-        if p["initial_loyal"] > 0:
+        if P.initial_loyal > 0:
             # one randomly chosen seller per buyer starts with extra preference
             fav = rng.integers(E, size=B)
             L = model.ledger
             loyal = rows[L.exporter[rows] == fav[L.buyer[rows]]]
-            L.preference[loyal] += p["initial_loyal"]
+            L.preference[loyal] += P.initial_loyal
         return
-    k = p["initial_relationships"]
+    k = P.initial_relationships
     if k <= 0:
         return
     per_buyer = np.floor(k).astype(int) + (rng.random(B) < k - np.floor(k))
@@ -112,29 +145,34 @@ def seed_initial(model) -> None:
 
 def start_trading(model, rows: np.ndarray, t: int) -> None:
     """Move awareness rows to exploration (a trial order): initial trust, expectations, forecast."""
-    p, L, by = model.p, model.ledger, model.buyers
-    if kernels.ENABLED and L.hist.shape[1] == 0:  # the same writes in one compiled pass
-        kernels._start_trading(rows, L.buyer, L.stage, L.peak, L.since, L.trust_calculus, L.trust_knowledge,
-                               L.trust_identification, L.trust, L.outcome, L.expectation, L.satisfaction,
-                               L.perceived, L.level, L.forecast, by.size, by.wanted, t, float(p["calculus_trust"]),
-                               float(model.expected_value))
-        model.recorder.events(t, rows, AWARENESS, EXPLORATION, CAUSES.index("trial"))
-        return
-    b = L.buyer[rows]
-    L.stage[rows] = EXPLORATION
-    L.peak[rows] = EXPLORATION
-    L.since[rows] = t
-    L.trust_calculus[rows] = p["calculus_trust"]
-    L.trust_knowledge[rows] = 0.0
-    L.trust_identification[rows] = 0.0
-    L.trust[rows] = p["calculus_trust"]
-    prior = model.expected_value
-    L.outcome[rows] = prior
-    L.expectation[rows] = prior
-    L.satisfaction[rows] = 0.0
-    L.perceived[rows] = 0.0
-    guess = by.size[b] / by.wanted[b]
-    L.level[rows] = guess
-    L.forecast[rows] = guess
-    L.hist[rows] = guess[:, None]
-    model.recorder.events(t, rows, AWARENESS, EXPLORATION, CAUSES.index("trial"))
+    L, by = model.ledger, model.buyers
+    _start_trading(rows, t, model.P, L.buyer, L.stage, L.peak, L.since, L.trust_calculus, L.trust_knowledge,
+                   L.trust_identification, L.trust, L.outcome, L.expectation, L.satisfaction, L.perceived, L.level,
+                   L.forecast, L.hist, by.size, by.wanted)
+    model.recorder.events(t, rows, AWARENESS, EXPLORATION, TRIAL)
+
+
+@kernel
+def _start_trading(rows, t, P, buyer, stage, peak, since, tc, tk, ti, trust, outcome, expectation, satisfaction,
+                   perceived, level, forecast, hist, size, wanted):
+    """A trial order: exploration, calculus trust only, expectations at the market's mean quality, and a first
+    forecast of the buyer's size over the suppliers it wants."""
+    for k in range(rows.size):
+        i = U(rows[k])
+        b = U(buyer[i])
+        stage[i] = EXPLORATION
+        peak[i] = EXPLORATION
+        since[i] = t
+        tc[i] = P.calculus_trust
+        tk[i] = 0.0
+        ti[i] = 0.0
+        trust[i] = P.calculus_trust
+        outcome[i] = P.quality_mean
+        expectation[i] = P.quality_mean
+        satisfaction[i] = 0.0
+        perceived[i] = 0.0
+        guess = np.float32(size[b] / np.float32(wanted[b]))
+        level[i] = guess
+        forecast[i] = guess
+        for w in range(hist.shape[1]):
+            hist[i, w] = guess

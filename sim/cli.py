@@ -406,7 +406,7 @@ def schema() -> None:
 @app.command()
 def version() -> None:
     """Print the version."""
-    from . import __version__
+    from .version import __version__
 
     print(__version__)
 

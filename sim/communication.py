@@ -1,49 +1,108 @@
 """Communication: each exporter spends its contact budget as its retention policy says.
 
-A share ``acquisition_share`` of the budget goes evenly to prospects (pairs at
-the awareness stage); the rest is split among trading relationships in
-proportion to the policy's priorities. Per-exporter totals are grouped sums,
-so the cost does not depend on a loop over relationships.
+A share ``acquisition_share`` of the budget goes evenly to prospects (pairs at the awareness stage);
+the rest is split among trading relationships in proportion to the policy's priorities
+(``dynamics.contact_budget``); what a relationship receives becomes communication
+(``dynamics.communication``). One sweep of the ledger also counts, per buyer, the trading,
+committed and aware rows that ``try_out`` reads next (no stage changes in between).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from . import dynamics, kernels
-from .grouped import group_sum
-from .ledger import AWARENESS, DISSOLVED
+from . import dynamics as eq
+from .jit import kernel
 from .policies import LazyPolicyView
+from .vocab import AWARENESS, COMMITMENT, DISSOLVED
+
+F32 = np.float32
+U = np.uintp
 
 
-def talk(model, t: int) -> None:
+class Contacts(NamedTuple):
+    """What ``talk`` leaves: each exporter's contact spend, the prospects' rows (awareness rows of active
+    exporters) and per buyer its trading, committed and aware rows."""
+
+    spend: np.ndarray
+    prospects: np.ndarray
+    n_trading: np.ndarray
+    n_committed: np.ndarray
+    n_aware: np.ndarray
+
+
+@kernel
+def _sweep(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
+    """Clear ``comm``; list the live rows (of active exporters), the trading rows among them and their
+    exporters, and the prospects; count prospects per exporter and, per buyer, trading, committed and
+    prospect rows."""
+    n = stage.size
+    n_prospects = np.zeros(n_exporters, np.int64)
+    n_trading = np.zeros(n_buyers, np.int64)
+    n_committed = np.zeros(n_buyers, np.int64)
+    n_aware = np.zeros(n_buyers, np.int64)
+    live = np.empty(n + 1, np.int32)
+    tr = np.empty(n + 1, np.int32)
+    te = np.empty(n + 1, exporter.dtype)
+    aw = np.empty(n + 1, np.int32)
+    nl = nt = na = 0
+    for i in range(n):
+        comm[i] = 0.0
+        st = stage[i]
+        e, b = U(exporter[i]), U(buyer[i])
+        is_live = (st != DISSOLVED) & active[e]
+        is_prospect = is_live & (st == AWARENESS)
+        live[nl] = i  # appended to without branches: stages alternate at random along the rows
+        nl += is_live
+        tr[nt] = i
+        te[nt] = exporter[i]
+        nt += is_live & (st != AWARENESS)
+        aw[na] = i
+        na += is_prospect
+        n_prospects[e] += is_prospect
+        n_aware[b] += is_prospect
+        n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
+        n_committed[b] += st == COMMITMENT
+    return live[:nl], tr[:nt], te[:nt], aw[:na].copy(), n_prospects, n_trading, n_committed, n_aware
+
+
+@kernel
+def _spend_budget(live, stage, exporter, te, w, n_prospects, budget, active, comm, P):
+    """Each live row's communication (dynamics.contact_budget, dynamics.communication) and each exporter's
+    contact spend (dynamics.contact_spend)."""
+    E = budget.size
+    total_w = np.zeros(E)
+    for k in range(w.size):
+        total_w[U(te[k])] += w[k]
+    k = 0
+    for j in range(live.size):
+        i = U(live[j])
+        e = U(exporter[i])
+        prospect = stage[i] == AWARENESS
+        weight = 0.0
+        if not prospect:
+            weight = w[k]
+            k += 1
+        c = eq.contact_budget(prospect, n_prospects[e], weight, total_w[e], budget[e], P)
+        comm[i] = F32(eq.communication(c, P))
+    spend = np.zeros(E)
+    for e in range(E):
+        if active[e]:
+            spend[e] = eq.contact_spend(budget[e], n_prospects[e] > 0, total_w[e] > 0, P)
+    return spend
+
+
+def talk(model, t: int) -> Contacts:
     """Set ``communication`` of every live relationship for this tick and book the contact spend."""
-    if kernels.ENABLED:
-        return kernels.talk(model, t)
-    p, L, ex = model.p, model.ledger, model.exporters
-    E = ex.n
-    L.communication[:] = 0.0
-    live = np.flatnonzero((L.stage != DISSOLVED) & ex.active[L.exporter])
-    e = L.exporter[live]
-    prospect = L.stage[live] == AWARENESS
-    budget = np.zeros(live.size)
-
-    # acquisition: an even share of the acquisition budget per prospect
-    pe = e[prospect]
-    n_prospects = group_sum(pe, None, E)
-    acq = ex.budget * p["acquisition_share"]
-    budget[prospect] = (acq / np.maximum(n_prospects, 1))[pe]
-
-    # retention: split by policy priority among trading relationships
-    tr, te = live[~prospect], e[~prospect]
+    L, ex = model.ledger, model.exporters
+    live, tr, te, aw, n_prospects, n_trading, n_committed, n_aware = _sweep(
+        L.stage, L.exporter, L.buyer, ex.active, L.communication, ex.n, model.buyers.n)
     w = priorities(model, tr, te, t)
-    total_w = group_sum(te, w, E)
-    ret = ex.budget * (1.0 - p["acquisition_share"])
-    budget[~prospect] = np.where(total_w[te] > 0, ret[te] * w / np.maximum(total_w[te], 1e-300), 0.0)
-
-    L.communication[live] = dynamics.communication(budget, model.channel_efficiency)
-    spent = np.where(n_prospects > 0, acq, 0.0) + np.where(total_w > 0, ret, 0.0)
-    model.now.contact_spend = spent * ex.active * p["contact_cost"]
+    spend = _spend_budget(live, L.stage, L.exporter, te, w, n_prospects, ex.budget, ex.active, L.communication,
+                          model.P)
+    return Contacts(spend, aw, n_trading, n_committed, n_aware)
 
 
 def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:

@@ -39,9 +39,11 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
-from sim import POLICIES, MarketModel
-from sim.ledger import AWARENESS, DISSOLVED
-from sim.parameters import BY_NAME, DEFAULTS, DISSOLUTION_CAUSES, STAGES, CAUSES
+from sim.model import MarketModel
+from sim.policies import POLICIES
+from sim.vocab import AWARENESS, DISSOLVED
+from sim.parameters import BY_NAME, DEFAULTS
+from sim.vocab import CAUSES, DISSOLUTION_CAUSES, STAGES
 
 SCENARIO_ENV = "RELSIM_DASHBOARD_SCENARIO"
 

@@ -1,174 +1,421 @@
-"""How a relationship changes in one tick: small pure functions over arrays.
+"""The model's equations: how one relationship, buyer or exporter changes in one tick.
 
-Every function takes arrays (one entry per relationship) and returns new
-arrays; none reads or writes model state. The equations are the model's
-submodels as documented in docs/ODD.md.
+Each submodel is one small scalar function with its equation in the docstring. The compiled
+kernels of the phases (``sim.trade``, ``sim.lifecycle``, ...) call these functions row by row, and
+so does the plain-Mesa oracle (``sim.testing.plain_mesa``), as plain Python: this is the only
+place an equation is written. ``P`` is the parameter record (``sim.parameters.Params``): a
+coefficient is read as ``P.trust_gain``, never passed by position.
+
+All arithmetic is in float64; the ledger stores relationship state in float32.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+
+from .jit import equation
+from .vocab import COMMITMENT, DISSATISFACTION, EXPANSION, EXPLORATION, TRUST_BREAKDOWN
+
+# ---------------------------------------------------------------------------------------------
+# demand (seed 004)
+# ---------------------------------------------------------------------------------------------
 
 
-def communication(budget: np.ndarray, efficiency: float) -> np.ndarray:
+@equation
+def expected_demand(size, phase, t, P):
+    """The deterministic part of a buyer's demand at tick ``t``, what the buyer itself forecasts.
+
+    ``E[D](t) = size * max(0, 1 + trend t) * (1 + amplitude sin(2 pi (t / period + phase)))``
+    """
+    season = 1.0 + P.season_amplitude * math.sin(2.0 * math.pi * (t / P.season_period + phase))
+    return size * max(0.0, 1.0 + P.demand_trend * t) * season
+
+
+@equation
+def demand(expected, eps, P):
+    """This tick's demand: expected demand times multiplicative noise, ``D = E[D] max(0, 1 + noise eps)``,
+    with ``eps`` a standard normal draw."""
+    return expected * max(0.0, 1.0 + P.demand_noise * eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# awareness and trial orders
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def shared_values(v_exporter, v_buyer):
+    """Similarity of two unit value vectors mapped to [0, 1]: ``s = (1 + v_e . v_b) / 2``."""
+    dot = 0.0
+    for k in range(v_exporter.size):
+        dot += float(v_exporter[k]) * float(v_buyer[k])
+    return 0.5 * (1.0 + dot)
+
+
+@equation
+def trial_probability(wanted, n_trading, n_aware, committed, quality, rel_price, price_sensitivity, comm, P):
+    """Chance that an aware buyer places a trial order with this exporter this tick.
+
+    The buyer's unmet need is spread over the exporters it knows of; a committed buyer has stopped
+    searching (a tenth of the need remains)::
+
+        need   = min(1, max(wanted - trading, 0) / aware) * (0.1 if committed else 1)
+        appeal = clip(0.5 + q - E[q] - ps (p - 1), 0.1, 1)
+        prob   = trial_rate * need * appeal * (0.5 + c)
+
+    with ``E[q]`` the market's mean quality and ``c`` this tick's communication.
+    """
+    need = min(1.0, max(wanted - n_trading, 0) / max(n_aware, 1)) * (0.1 if committed else 1.0)
+    appeal = min(max(0.5 + quality - P.quality_mean - price_sensitivity * (rel_price - 1.0), 0.1), 1.0)
+    return P.trial_rate * need * appeal * (0.5 + comm)
+
+
+# ---------------------------------------------------------------------------------------------
+# communication
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def communication(budget, P):
     """Communication received from the contact budget spent on a relationship.
 
-    ``c = 1 - exp(-efficiency * budget)``, in [0, 1): diminishing returns on
-    contact; ``efficiency`` is the channel's trust effect per unit of budget.
+    ``c = 1 - exp(-efficiency * budget)``, in [0, 1): diminishing returns on contact; ``efficiency``
+    (``P.channel_efficiency``) is the channel's trust effect per unit of budget.
     """
-    return 1.0 - np.exp(-efficiency * budget)
+    return 1.0 - math.exp(-P.channel_efficiency * budget)
 
 
-def shared_values(v_exporter: np.ndarray, v_buyer: np.ndarray) -> np.ndarray:
-    """Similarity of two unit value vectors mapped to [0, 1]: ``(1 + v_e . v_b) / 2``."""
-    return 0.5 * (1.0 + np.einsum("ij,ij->i", v_exporter, v_buyer))
+@equation
+def contact_budget(prospect, n_prospects, weight, total_weight, budget, P):
+    """The contact budget an exporter spends on one live relationship this tick.
+
+    A share ``a = acquisition_share`` of the exporter's budget ``B`` goes evenly to its prospects
+    (awareness rows); the rest is split among its trading relationships in proportion to the
+    retention policy's weights ``w``::
+
+        prospect:  a B / n_prospects
+        customer:  (1 - a) B w / sum(w)        (0 when every weight is 0)
+    """
+    if prospect:
+        return budget * P.acquisition_share / max(n_prospects, 1)
+    if total_weight > 0:
+        return budget * (1.0 - P.acquisition_share) * weight / total_weight
+    return 0.0
 
 
-def monitoring(base: np.ndarray, trust: np.ndarray, excessive: bool, threshold: float, strength: float) -> np.ndarray:
+@equation
+def contact_spend(budget, has_prospects, has_customers, P):
+    """Money an active exporter spends on contact in a tick: the budget parts it used, times ``contact_cost``."""
+    used = (budget * P.acquisition_share if has_prospects else 0.0) + (
+        budget * (1.0 - P.acquisition_share) if has_customers else 0.0)
+    return used * P.contact_cost
+
+
+# ---------------------------------------------------------------------------------------------
+# orders and delivery
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def attractiveness(quality, rel_price, price_sensitivity, trust, commitment):
+    """A supplier's attractiveness to a buyer: ``A = q - ps (p - 1) + T + C`` (``p`` relative to the mean price)."""
+    return quality - price_sensitivity * (rel_price - 1.0) + trust + commitment
+
+
+@equation
+def fill_rate(stock, orders, active):
+    """Share of every order an exporter delivers: ``min(1, stock / orders)`` (1 without orders, 0 once it has left)."""
+    if not active:
+        return 0.0
+    if orders > 0:
+        return min(1.0, stock / max(orders, 1e-12))
+    return 1.0
+
+
+@equation
+def monitoring(base, trust, P):
     """Chance that the buyer detects an opportunistic act.
 
-    With excessive trust switched on, monitoring falls once trust passes
-    ``threshold``: ``m = base * (1 - strength * clip((T - threshold) / (1 - threshold), 0, 1))``.
+    With excessive trust switched on, monitoring falls once trust passes the threshold ``T*``:
+    ``m = base (1 - strength clip((T - T*) / (1 - T*), 0, 1))``.
     """
-    if not excessive:
+    if not P.excessive_trust:
         return base
-    over = np.clip((trust - threshold) / max(1.0 - threshold, 1e-9), 0.0, 1.0)
-    return base * (1.0 - strength * over)
+    thr = P.excessive_trust_threshold
+    over = min(max((trust - thr) / max(1.0 - thr, 1e-9), 0.0), 1.0)
+    return base * (1.0 - P.excessive_trust_strength * over)
 
 
-def trust_update(
-    calculus: np.ndarray,
-    knowledge: np.ndarray,
-    identification: np.ndarray,
-    comm: np.ndarray,
-    values: np.ndarray,
-    satisfaction: np.ndarray,
-    detected: np.ndarray,
-    committed: np.ndarray,
-    *,
-    gain: float,
-    loss: float,
-    penalty: float,
-    calculus_decay: float,
-    identification_gain: float,
-    communication_effect: float,
-    shared_values_effect: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Calculus-, knowledge- and identification-based trust, and their combination.
+@equation
+def opportunism(u, propensity, monitoring, ordered):
+    """Whether a delivery is an opportunistic act, and whether the buyer detects it.
 
-    Calculus trust wears off:      ``Tc <- Tc (1 - calculus_decay)``
-    Knowledge trust builds with communication, shared values and good outcomes,
-    and falls with bad outcomes, faster than it rises (``loss > gain``)::
-
-        up   = communication_effect * c + shared_values_effect * s / 2 + 2 max(S, 0)
-        down = 2 max(-S, 0)
-        Tk  <- Tk + gain * up * (1 - Tk) - min(loss * down, Tk)
-
-    Gains saturate (``1 - Tk``: the more trust, the less there is left to
-    win); losses do not (a bad outcome costs ``loss * down`` whatever trust
-    there is, until none is left). So a satisfaction shock ``-x`` lowers trust
-    by ``loss / (gain (1 - Tk))`` times what ``+x`` would raise it, at every
-    level of trust that has something to lose (a loss proportional to ``Tk``
-    would make trust rise faster than it falls below ``gain / (gain + loss)``).
-
-    Identification trust grows with shared values in committed relationships:
-    ``Ti <- Ti + identification_gain * shared_values_effect * s * (1 - Ti)``.
-    A detected opportunistic act destroys a share ``penalty`` of every component.
-    Trust is their noisy-or: ``T = 1 - (1 - Tc)(1 - Tk)(1 - Ti)``; all stay in [0, 1].
+    One uniform draw ``u`` decides both: act if ``u < o``, detected if ``u < o m``; given an act,
+    ``u / o`` is uniform, so an act is detected with probability ``m``. Only orders can be cheated on.
     """
-    tc = calculus * (1.0 - calculus_decay)
-    up = communication_effect * comm + 0.5 * shared_values_effect * values + 2.0 * np.maximum(satisfaction, 0.0)
-    down = 2.0 * np.maximum(-satisfaction, 0.0)
-    tk = knowledge + np.minimum(gain * up, 1.0) * (1.0 - knowledge) - np.minimum(loss * down, knowledge)
-    ti = identification + np.where(
-        committed, np.minimum(identification_gain * shared_values_effect * values, 1.0) * (1.0 - identification), 0.0
-    )
-    keep = np.where(detected, 1.0 - penalty, 1.0)
-    tc, tk, ti = np.clip(tc * keep, 0, 1), np.clip(tk * keep, 0, 1), np.clip(ti * keep, 0, 1)
-    return tc, tk, ti, combine_trust(tc, tk, ti)
+    act = ordered and u < propensity
+    return act, act and u < propensity * monitoring
 
 
-def combine_trust(calculus: np.ndarray, knowledge: np.ndarray, identification: np.ndarray) -> np.ndarray:
-    """Overall trust as the noisy-or of its three forms: ``1 - (1-Tc)(1-Tk)(1-Ti)``."""
-    return 1.0 - (1.0 - calculus) * (1.0 - knowledge) * (1.0 - identification)
+@equation
+def delivered_value(fill, quality, act, comm, P):
+    """Value the buyer receives from a delivery: ``v = fill q (1 - shading [act]) + fit_bonus c``."""
+    return fill * quality * (1.0 - P.shading * act) + P.fit_bonus * comm
 
 
-def commitment_update(
-    commitment: np.ndarray,
-    trust: np.ndarray,
-    values: np.ndarray,
-    benefit: np.ndarray,
-    switching_cost: np.ndarray,
-    orientation: np.ndarray,
-    *,
-    gain: float,
-    decay: float,
-    shared_values_effect: float,
-    detected: np.ndarray | None = None,
-    betrayal_loss: float = 0.0,
-) -> np.ndarray:
-    """Commitment rises with trust, shared values, benefits and switching costs; it decays.
+@equation
+def sale(delivered, price, unit_cost, act, P):
+    """Revenue and gross margin of a delivery; an opportunistic act saves half the shaded cost.
 
-    ``drive = 0.4 T + 0.2 min(1, shared_values_effect * s) + 0.2 clip(benefit, 0, 1) + 0.2 SC / (1 + SC)``
-    ``C <- C + gain * orientation * drive * (1 - C) - decay * C``
-
-    ``orientation`` is 1 for partnership buyers and 0.5 for transactional ones.
-    Where an opportunistic act was ``detected`` this tick, the promise of
-    continuity is broken: ``C <- C (1 - betrayal_loss)`` (after the update).
-    Without it, the trust-free part of ``drive`` keeps a committed partnership
-    above the fall-back level for ever, so commitment could never decay back
-    to expansion.
+    ``revenue = d p``, ``margin = d (p - unit_cost (1 - shading [act] / 2))``
     """
-    drive = (
-        0.4 * trust
-        + 0.2 * np.minimum(1.0, shared_values_effect * values)
-        + 0.2 * np.clip(benefit, 0.0, 1.0)
-        + 0.2 * switching_cost / (1.0 + switching_cost)
-    )
-    c = commitment + gain * orientation * drive * (1.0 - commitment) - decay * commitment
-    if detected is not None and betrayal_loss > 0:
-        c = np.where(detected, c * (1.0 - betrayal_loss), c)
-    return np.clip(c, 0.0, 1.0)
+    return delivered * price, delivered * (price - unit_cost * (1.0 - 0.5 * P.shading * act))
 
 
-def investment_update(investment: np.ndarray, volume_share: np.ndarray, invests: np.ndarray, *, rate: float, depreciation: float) -> np.ndarray:
-    """Relationship-specific input investment: ``I <- I (1 - depreciation) + rate * share`` while ``invests``.
+@equation
+def visit_payoff(fill, act, ordered, P):
+    """The buyer's payoff from a visit in the reinforcement rule: ``profit * fill * (1 - shading [act])`` if it ordered."""
+    return P.profit * fill * (1.0 - P.shading * act) if ordered else 0.0
 
-    ``share`` is the buyer's volume with this exporter relative to its mean
-    demand; investment accumulates only in expansion and commitment.
+
+# ---------------------------------------------------------------------------------------------
+# investment and switching costs (seed 002)
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def investment_update(investment, delivered, size, invests, partnership, P):
+    """Relationship-specific input investment.
+
+    ``I <- I (1 - depreciation) + rate_b d / size`` while the relationship ``invests`` (expansion and
+    commitment); ``rate_b`` is ``investment_rate``, doubled for partnership buyers.
     """
-    return investment * (1.0 - depreciation) + np.where(invests, rate * volume_share, 0.0)
+    add = P.investment_rate * (2.0 if partnership else 1.0) * (delivered / size) if invests else 0.0
+    return investment * (1.0 - P.investment_depreciation) + add
 
 
-def switching_cost(investment: np.ndarray, importance: np.ndarray, alternatives: np.ndarray, *, strength: float) -> np.ndarray:
+@equation
+def switching_cost(investment, importance, alternatives, P):
     """Switching cost = input investment + conversion risk (seed 002).
 
-    Conversion risk is the product's importance to the buyer, discounted when
-    the buyer already trades with alternatives: ``R = importance * exp(-alternatives / 2)``.
-    ``SC = strength * (I + R)``.
+    Conversion risk is the product's importance to the buyer, discounted when it already trades with
+    alternatives: ``R = importance exp(-alternatives / 2)``; ``SC = strength (I + R)``.
     """
-    return strength * (investment + importance * np.exp(-0.5 * alternatives))
+    return P.switching_cost_strength * (investment + importance * math.exp(-0.5 * alternatives))
 
 
-def satisfaction_update(
-    outcome: np.ndarray, expectation: np.ndarray, value: np.ndarray, observed: np.ndarray, *, smoothing: float, adaptation: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+# ---------------------------------------------------------------------------------------------
+# judgement: satisfaction, trust, commitment, preference
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def satisfaction_update(outcome, expectation, value, observed, P):
     """Satisfaction = smoothed outcome minus an adaptive expectation.
 
     Where the buyer ``observed`` a delivery of ``value`` this tick:
-    ``O <- (1 - smoothing) O + smoothing * value`` and
-    ``E <- (1 - adaptation) E + adaptation * value``. Satisfaction ``S = O - E``.
+    ``O <- (1 - smoothing) O + smoothing v`` and ``E <- (1 - adaptation) E + adaptation v``.
+    Returns ``(O, E, S)`` with ``S = O - E``.
     """
-    o = np.where(observed, (1.0 - smoothing) * outcome + smoothing * value, outcome)
-    e = np.where(observed, (1.0 - adaptation) * expectation + adaptation * value, expectation)
-    return o, e, o - e
+    if observed:
+        outcome = (1.0 - P.satisfaction_smoothing) * outcome + P.satisfaction_smoothing * value
+        expectation = (1.0 - P.expectation_adaptation) * expectation + P.expectation_adaptation * value
+    return outcome, expectation, outcome - expectation
 
 
-def preference_update(preference: np.ndarray, payoff: np.ndarray, *, gamma: float) -> np.ndarray:
+@equation
+def dissatisfied_ticks(streak, satisfaction, P):
+    """Consecutive dissatisfied ticks: ``streak + 1`` while ``S < dissatisfaction_level``, else 0."""
+    return streak + 1 if satisfaction < P.dissatisfaction_level else 0
+
+
+@equation
+def perceived_satisfaction(perceived, order, forecast, satisfaction, survey_now, P):
+    """The exporter's estimate of its customer's satisfaction.
+
+    It reads order changes against its forecast: ``proxy = clip(order / forecast - 1, -1, 1) / 2``
+    (0 without a forecast) and ``S^ <- 0.8 S^ + 0.2 proxy``. A customer database sharpens it,
+    ``S^ <- (S^ + S) / 2``; a survey reveals the truth, ``S^ <- S``.
+    """
+    proxy = min(max(order / max(forecast, 1e-12) - 1.0, -1.0), 1.0) * 0.5 if forecast > 0 else 0.0
+    est = 0.8 * perceived + 0.2 * proxy
+    if P.database:
+        est = 0.5 * est + 0.5 * satisfaction
+    if survey_now:
+        est = satisfaction
+    return est
+
+
+@equation
+def align_values(shared, comm, P):
+    """A shared-values programme: every contact moves shared values towards 1, ``s <- s + alignment c (1 - s)``."""
+    return shared + P.value_alignment * comm * (1.0 - shared)
+
+
+@equation
+def trust_update(calculus, knowledge, identification, comm, values, satisfaction, detected, committed, P):
+    """Calculus-, knowledge- and identification-based trust, and their combination.
+
+    Calculus trust wears off:      ``Tc <- Tc (1 - calculus_decay)``
+    Knowledge trust builds with communication ``c``, shared values ``s`` and good outcomes, and falls
+    with bad outcomes, faster than it rises (``loss > gain``)::
+
+        up   = communication_effect c + shared_values_effect s / 2 + 2 max(S, 0)
+        down = 2 max(-S, 0)
+        Tk  <- Tk + min(gain up, 1) (1 - Tk) - min(loss down, Tk)
+
+    Gains saturate (``1 - Tk``: the more trust, the less there is left to win); losses do not (a
+    bad outcome costs ``loss down`` whatever trust there is, until none is left).
+
+    Identification trust grows with shared values in committed relationships:
+    ``Ti <- Ti + min(identification_gain shared_values_effect s, 1) (1 - Ti)``.
+    A detected opportunistic act destroys a share ``opportunism_penalty`` of every component.
+    Returns ``(Tc, Tk, Ti, T)`` with ``T = 1 - (1 - Tc)(1 - Tk)(1 - Ti)`` (noisy-or); all in [0, 1].
+    """
+    tc = calculus * (1.0 - P.calculus_decay)
+    up = P.communication_effect * comm + 0.5 * P.shared_values_effect * values + 2.0 * max(satisfaction, 0.0)
+    down = 2.0 * max(-satisfaction, 0.0)
+    tk = knowledge + min(P.trust_gain * up, 1.0) * (1.0 - knowledge) - min(P.trust_loss * down, knowledge)
+    ti = identification
+    if committed:
+        ti = identification + min(P.identification_gain * P.shared_values_effect * values, 1.0) * (1.0 - identification)
+    keep = 1.0 - P.opportunism_penalty if detected else 1.0
+    tc = min(max(tc * keep, 0.0), 1.0)
+    tk = min(max(tk * keep, 0.0), 1.0)
+    ti = min(max(ti * keep, 0.0), 1.0)
+    return tc, tk, ti, combine_trust(tc, tk, ti)
+
+
+@equation
+def combine_trust(calculus, knowledge, identification):
+    """Overall trust as the noisy-or of its three forms: ``T = 1 - (1 - Tc)(1 - Tk)(1 - Ti)``."""
+    return 1.0 - (1.0 - calculus) * (1.0 - knowledge) * (1.0 - identification)
+
+
+@equation
+def commitment_update(commitment, trust, values, outcome, switching, partnership, detected, P):
+    """Commitment rises with trust, shared values, benefits and switching costs; it decays.
+
+    ``drive = 0.4 T + 0.2 min(1, shared_values_effect s) + 0.2 clip(O, 0, 1) + 0.2 SC / (1 + SC)``
+    ``C <- C + gain orientation drive (1 - C) - decay C``
+
+    ``orientation`` is 1 for partnership buyers and 0.5 for transactional ones; the benefit is the
+    smoothed outcome ``O``. Where an opportunistic act was ``detected`` this tick the promise of
+    continuity is broken: ``C <- C (1 - opportunism_commitment_loss)`` (after the update). Without
+    it, the trust-free part of ``drive`` would keep a committed partnership above the fall-back level
+    for ever. The result is clipped to [0, 1].
+    """
+    drive = (0.4 * trust + 0.2 * min(1.0, P.shared_values_effect * values) + 0.2 * min(max(outcome, 0.0), 1.0)
+             + 0.2 * switching / (1.0 + switching))
+    orientation = 1.0 if partnership else 0.5
+    c = commitment + P.commitment_gain * orientation * drive * (1.0 - commitment) - P.commitment_decay * commitment
+    if detected:
+        c = c * (1.0 - P.opportunism_commitment_loss)
+    return min(max(c, 0.0), 1.0)
+
+
+@equation
+def preference_update(preference, payoff, P):
     """Weisbuch-Kirman-Herreiner reinforcement: ``J <- (1 - gamma) J + payoff``."""
-    return (1.0 - gamma) * preference + payoff
+    return (1.0 - P.gamma) * preference + payoff
 
 
-def attractiveness(quality: np.ndarray, price: np.ndarray, price_sensitivity: np.ndarray, trust: np.ndarray, commitment: np.ndarray) -> np.ndarray:
-    """A supplier's attractiveness to a buyer: ``A = q - ps (p - 1) + T + C``."""
-    return quality - price_sensitivity * (price - 1.0) + trust + commitment
+# ---------------------------------------------------------------------------------------------
+# the lifecycle
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def ending(trust, dissatisfied, P):
+    """Why a trading relationship ends this tick, before any review of alternatives: a cause code.
+
+    Trust breakdown (``T < breakdown_trust``), else dissatisfaction (``patience`` dissatisfied ticks
+    in a row), else none (0); never while ``dissolution`` is off.
+    """
+    if not P.dissolution:
+        return 0
+    if trust < P.breakdown_trust:
+        return TRUST_BREAKDOWN
+    if dissatisfied >= P.patience:
+        return DISSATISFACTION
+    return 0
+
+
+@equation
+def stage_move(stage, trust, commitment, n_orders, P):
+    """The stage a trading relationship moves to (Dwyer, Schurr & Oh 1987), or its own stage.
+
+    exploration -> expansion   ``T >= expansion_trust`` after ``min_trials`` orders
+    expansion -> commitment    ``C >= commitment_threshold`` and ``T >= expansion_trust``
+    commitment -> expansion    ``C < commitment_threshold - hysteresis``
+    """
+    if stage == EXPLORATION and trust >= P.expansion_trust and n_orders >= P.min_trials:
+        return EXPANSION
+    if stage == EXPANSION and commitment >= P.commitment_threshold and trust >= P.expansion_trust:
+        return COMMITMENT
+    if stage == COMMITMENT and commitment < P.commitment_threshold - P.hysteresis:
+        return EXPANSION
+    return stage
+
+
+@equation
+def switches(own, best_other, switching, P):
+    """A reviewing buyer leaves for a better alternative: ``A_other - A_own > SC + switch_margin``."""
+    return best_other - own > switching + P.switch_margin
+
+
+# ---------------------------------------------------------------------------------------------
+# forecasting, stock and money (per relationship and per exporter)
+# ---------------------------------------------------------------------------------------------
+
+
+@equation
+def smoothed(level, order, P):
+    """Exponential smoothing of a customer's orders: ``L <- alpha y + (1 - alpha) L`` (the next forecast)."""
+    return P.forecast_alpha * order + (1.0 - P.forecast_alpha) * level
+
+
+@equation
+def shared_forecast(order, demand, expected_next):
+    """A committed buyer shares its own forecast: this exporter's share of its demand times its
+    expected demand next tick, ``(y / D) E[D](t + 1)`` (0 without demand)."""
+    return order / max(demand, 1e-12) * expected_next if demand > 0 else 0.0
+
+
+@equation
+def restock(stock, delivered, forecast, capacity, active, P):
+    """Base-stock inventory. Unsold stock carries over; production brings stock up to the forecast
+    plus safety stock, within capacity. Returns ``(stock, unsold)``::
+
+        unsold = max(stock - delivered, 0)
+        stock <- unsold + clip((1 + safety_stock) forecast - unsold, 0, capacity)   (0 once left)
+    """
+    left = max(stock - delivered, 0.0)
+    if not active:
+        return 0.0, left
+    return left + min(max((1.0 + P.safety_stock) * forecast - left, 0.0), capacity), left
+
+
+@equation
+def exporter_profit(margin, unsold, orders, delivered, spend, active, P):
+    """An exporter's profit in a tick: gross margin less holding, stock-out and contact costs.
+
+    ``profit = margin - holding_cost unsold - stockout_cost (orders - delivered) - spend`` (0 once it has left).
+    Returns ``(profit, holding, stockout)``.
+    """
+    holding = P.holding_cost * unsold
+    stockout = P.stockout_cost * (orders - delivered)
+    return (margin - holding - stockout - spend if active else 0.0), holding, stockout
+
+
+@equation
+def smoothed_profit(smooth, profit):
+    """Smoothed profit that an exit decision reads: ``pi~ <- 0.9 pi~ + 0.1 pi``."""
+    return 0.9 * smooth + 0.1 * profit
+
+
+@equation
+def exits(u, losing_ticks, P):
+    """An exporter leaves: the exogenous hazard (``u < exit_rate``) or ``exit_patience`` ticks of
+    negative smoothed profit."""
+    return u < P.exit_rate or losing_ticks >= P.exit_patience

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import ledger_kernels as lk
 from .archive import Archive
-
-AWARENESS, EXPLORATION, EXPANSION, COMMITMENT, DISSOLVED = range(5)
+from .vocab import AWARENESS, DISSOLVED
 
 #: factor by which the arrays grow when full
 GROWTH = 1.05
@@ -36,7 +36,7 @@ COLUMNS: dict[str, np.dtype] = {
     "born": np.dtype(np.int32),  # tick the pair met (awareness)
     "since": np.dtype(np.int32),  # tick the current stage began
     "ended": np.dtype(np.int32),  # tick of dissolution, -1 while live
-    "cause": np.dtype(np.int8),  # dissolution cause code (parameters.CAUSES)
+    "cause": np.dtype(np.int8),  # dissolution cause code (vocab.CAUSES)
     "peak": np.dtype(np.int8),  # highest stage reached
     "trust_calculus": np.dtype(np.float32),
     "trust_knowledge": np.dtype(np.float32),
@@ -208,37 +208,20 @@ class Ledger:
         return np.where(hit, self._key_rows[pos_c], -1)
 
     def admit(self, exporter: np.ndarray, buyer: np.ndarray, tick: int, cooldown: int) -> tuple[np.ndarray, np.ndarray]:
-        """Add the candidate pairs that are new: the first of each pair, unless blocked (see ``blocked``).
+        """Add the candidate pairs that are new: the first of each pair, unless its current row is live or
+        ended less than ``cooldown`` ticks ago, or it is still cooling down in the cooling index.
 
-        Returns the positions of the admitted candidates (ascending) and their new rows. With the
-        kernels on, one compiled pass over the candidates in key order does the de-duplication, the
-        look-ups in the pair index and cooling index, and the index update (a merge); otherwise
-        ``np.unique``, ``blocked`` and ``add`` do it.
+        Returns the positions of the admitted candidates (ascending) and their new rows. One compiled pass
+        over the candidates in key order does the de-duplication, the look-ups in the pair index and the
+        cooling index, and the index update (a merge).
         """
-        from . import kernels
-
         keys = self.pair_key(exporter, buyer)
-        if not kernels.ENABLED:
-            _, pos = np.unique(keys, return_index=True)
-            pos.sort()
-            pos = pos[~self.blocked(exporter[pos], buyer[pos], tick, cooldown)]
-            return pos, self.add(exporter[pos], buyer[pos], tick)
-        order = np.argsort(keys, kind="stable")  # as np.unique's: the first of equal keys comes first
-        pos, hit, new_keys, new_rank = kernels._admit(keys, order, self._keys, self._key_rows, self.stage, self.ended,
-                                                      self._cool_keys, self._cool_ended, tick, cooldown)
+        order = np.argsort(keys, kind="stable")  # the first of equal keys comes first
+        pos, hit, new_keys, new_rank = lk.admit(keys, order, self._keys, self._key_rows, self.stage, self.ended,
+                                                self._cool_keys, self._cool_ended, tick, cooldown)
         rows = self._append(exporter[pos], buyer[pos], tick)
-        self._keys, self._key_rows = kernels._merge_keys(self._keys, self._key_rows, hit, rows, new_keys,
-                                                         rows[new_rank])
+        self._keys, self._key_rows = lk.merge_keys(self._keys, self._key_rows, hit, rows, new_keys, rows[new_rank])
         return pos, rows
-
-    def add(self, exporter: np.ndarray, buyer: np.ndarray, tick: int) -> np.ndarray:
-        """Append new relationships at the awareness stage; return their rows.
-
-        Pairs must be distinct and not currently blocked (see ``blocked``).
-        """
-        rows = self._append(exporter, buyer, tick)
-        self._index(self.pair_key(exporter, buyer), rows)
-        return rows
 
     def _append(self, exporter: np.ndarray, buyer: np.ndarray, tick: int) -> np.ndarray:
         """Write new awareness rows at the end (the pair index is the caller's business)."""
@@ -249,38 +232,11 @@ class Ledger:
         rows = np.arange(start, start + m)
         # rows beyond n are all zero (fresh capacity, or cleared by compact), so only non-zero columns are set
         c = self._cols
-        from . import kernels
-
-        if kernels.ENABLED:  # the same writes in one compiled call
-            kernels._append_rows(c["id"], c["exporter"], c["buyer"], c["stage"], c["born"], c["since"], c["ended"],
-                                 start, self.n_created, exporter, buyer, tick)
-            self.n_created += m
-            self._refresh()
-            return rows
-        new = slice(start, start + m)  # the new rows, written through slices (no fancy indexing)
-        c["id"][new] = np.arange(self.n_created, self.n_created + m)
+        lk.append_rows(c["id"], c["exporter"], c["buyer"], c["stage"], c["born"], c["since"], c["ended"], start,
+                       self.n_created, exporter, buyer, tick)
         self.n_created += m
-        c["exporter"][new] = exporter
-        c["buyer"][new] = buyer
-        c["stage"][new] = AWARENESS
-        c["born"][new] = tick
-        c["since"][new] = tick
-        c["ended"][new] = -1
         self._refresh()
         return rows
-
-    def _index(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        pos = _search(self._keys, keys)
-        pos_c = np.minimum(pos, max(self._keys.size - 1, 0))
-        hit = (self._keys.size > 0) & (self._keys[pos_c] == keys) if self._keys.size else np.zeros(keys.shape, bool)
-        # a pair that met before: point its key at the new row
-        self._key_rows[pos_c[hit]] = rows[hit]
-        new_keys, new_rows = keys[~hit], rows[~hit]
-        order = np.argsort(new_keys)
-        new_keys, new_rows = new_keys[order], new_rows[order]
-        at = np.searchsorted(self._keys, new_keys)
-        self._keys = np.insert(self._keys, at, new_keys)
-        self._key_rows = np.insert(self._key_rows, at, new_rows)
 
     def blocked(self, exporter: np.ndarray, buyer: np.ndarray, tick: int, cooldown: int) -> np.ndarray:
         """True where the pair is live, or dissolved less than ``cooldown`` ticks ago."""
@@ -302,9 +258,9 @@ class Ledger:
         """Move every dissolved row to the archive, so that the arrays the phases sweep hold live rows.
 
         Pairs dissolved less than ``cooldown`` ticks ago stay in a small cooling
-        index (key and tick of dissolution) that ``blocked`` consults. Live rows
+        index (key and tick of dissolution) that ``admit`` consults. Live rows
         keep their relative order; with ``by_buyer`` they are then put in buyer
-        order as ``sort_by_buyer`` does (in the same pass, with the kernels on).
+        order as ``sort_by_buyer`` does (in the same pass).
         """
         gone = self.stage == DISSOLVED
         if not gone.any():
@@ -314,35 +270,16 @@ class Ledger:
         out = np.flatnonzero(gone)
         self._archive_rows(out)
         self.n_archived += out.size
-        from . import kernels
-
-        if kernels.ENABLED:  # the index update and the cooling index in one compiled walk
-            keep = ~gone
-            del gone, out
-            new_row, order = kernels._new_rows(keep, self.buyer, self._n_buyers, by_buyer)
-            del keep
-            m, self._cool_keys, self._cool_ended = kernels._compact_index(
-                self._keys, self._key_rows, new_row, self.ended, self._cool_keys, self._cool_ended, tick, cooldown)
-            self._keys, self._key_rows = self._keys[:m], self._key_rows[:m]
-            del new_row
-            self._take_rows(order, in_order=not by_buyer)
-            return
-        # cooling index: still-cooling entries plus the pairs archived now
-        keys = np.concatenate([self._cool_keys, self.pair_key(self.exporter[out], self.buyer[out])])
-        ended = np.concatenate([self._cool_ended, self.ended[out]])
-        cooling = tick - ended < cooldown
-        keys, ended = keys[cooling], ended[cooling]
-        order = np.lexsort((ended, keys))  # by key, latest dissolution last
-        keys, ended = keys[order], ended[order]
-        last = np.r_[keys[1:] != keys[:-1], True] if keys.size else np.zeros(0, dtype=bool)
-        self._cool_keys, self._cool_ended = keys[last], ended[last]
-        # drop the rows; the sorted key index keeps its order, rows are renumbered
         keep = ~gone
         del gone, out
-        _drop_keys(self, keep)
-        self._take_rows(np.flatnonzero(keep).astype(np.int32), in_order=True)
-        if by_buyer:
-            self.sort_by_buyer()
+        # the index update and the cooling index in one compiled walk
+        new_row, order = lk.new_rows(keep, self.buyer, self._n_buyers, by_buyer)
+        del keep
+        m, self._cool_keys, self._cool_ended = lk.compact_index(
+            self._keys, self._key_rows, new_row, self.ended, self._cool_keys, self._cool_ended, tick, cooldown)
+        self._keys, self._key_rows = self._keys[:m], self._key_rows[:m]
+        del new_row
+        self._take_rows(order, in_order=not by_buyer)
 
     def sort_by_buyer(self) -> None:
         """Put the rows in buyer order, keeping the order of each buyer's rows (a stable sort).
@@ -353,14 +290,7 @@ class Ledger:
         handed out and per-exporter sums are added, so it is part of the model's schedule (the same
         in both engine paths and in the plain-Mesa oracle); which rows exist is not changed.
         """
-        from . import kernels
-
-        if kernels.ENABLED:
-            new_row, order = kernels._new_rows(np.ones(self.n, np.bool_), self.buyer, self._n_buyers, True)
-        else:
-            order = np.argsort(self.buyer, kind="stable").astype(np.int32)
-            new_row = np.empty(self.n, np.int32)
-            new_row[order] = np.arange(self.n, dtype=np.int32)
+        new_row, order = lk.new_rows(np.ones(self.n, np.bool_), self.buyer, self._n_buyers, True)
         self._key_rows = new_row[self._key_rows]
         del new_row
         self._take_rows(order, in_order=False)
@@ -368,23 +298,19 @@ class Ledger:
     def _take_rows(self, order: np.ndarray, in_order: bool) -> None:
         """Row ``j`` becomes row ``order[j]`` (``in_order``: ascending, so it is done in place); rows past the
         new end are cleared; room a shrinking market no longer needs is given back."""
-        from . import kernels
-
         scratch: dict[np.dtype, np.ndarray] = {}  # one buffer per dtype, reused column after column
         for col in self._cols.values():
             if in_order:
-                _move_rows(col, order, self.n)
-            elif kernels.ENABLED:
+                lk.move_rows(col, order, self.n)
+            else:
                 buf = scratch.get(col.dtype)
                 if buf is None:
                     buf = scratch[col.dtype] = np.empty(order.size, col.dtype)
-                kernels._take(col, order, buf, self.n)
-            else:
-                col[: order.size] = col[order]
-                col[order.size : self.n] = 0
+                lk.take(col, order, buf, self.n)
         del scratch
         if in_order:
-            _move_rows(self._hist, order, self.n)
+            self._hist[: order.size] = self._hist[order]
+            self._hist[order.size : self.n] = 0
         else:
             self._hist[: order.size] = self._hist[order]
             self._hist[order.size : self.n] = 0
@@ -422,20 +348,6 @@ class Ledger:
         return {name: np.concatenate([p[name] for p in parts]) for name in COLUMNS}
 
 
-def _move_rows(col: np.ndarray, kept: np.ndarray, n: int) -> None:
-    """``col[:kept.size] = col[kept]`` in place (``kept`` ascending), then zero the freed rows up to ``n``.
-
-    Compiled when the kernels are on. Rows beyond the ledger's ``n`` stay zero, so ``add`` need not clear them.
-    """
-    from . import kernels
-
-    if kernels.ENABLED and col.ndim == 1:
-        kernels._move_rows(col, kept, n)
-    else:
-        col[: kept.size] = col[kept]
-        col[kept.size : n] = 0
-
-
 def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """``np.searchsorted(sorted_keys, keys)``, with many needles sorted first (the same result, far fewer cache misses)."""
     if keys.size < 256:
@@ -444,11 +356,3 @@ def _search(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     pos = np.empty(keys.size, dtype=np.intp)
     pos[order] = np.searchsorted(sorted_keys, keys[order])
     return pos
-
-
-def _drop_keys(ledger: Ledger, keep: np.ndarray) -> None:
-    """Drop the index entries of rows not kept and renumber the others (kernels._compact_index when they are on)."""
-    new_row = np.cumsum(keep, dtype=ledger._key_rows.dtype) - 1
-    live_key = keep[ledger._key_rows]
-    ledger._keys = ledger._keys[live_key]
-    ledger._key_rows = new_row[ledger._key_rows[live_key]]

@@ -1,192 +1,282 @@
-"""The relationship lifecycle (Dwyer, Schurr & Oh 1987): stage moves and dissolution.
+"""The relationship lifecycle (Dwyer, Schurr & Oh 1987): trial orders, stage moves and dissolution.
 
-awareness -> exploration   a trial order: the aware buyer needs suppliers
-exploration -> expansion   trust >= expansion_trust after min_trials orders
-expansion -> commitment    commitment >= commitment_threshold and trust >= expansion_trust
-commitment -> expansion    commitment < commitment_threshold - hysteresis (never straight to dissolution)
-any -> dissolved           trust breakdown, dissatisfaction, a better alternative net of
-                           switching cost, the exporter's exit, loss of a key account,
-                           or (awareness only) lapse. Dissolution is absorbing for the row;
-                           the pair may meet again after ``cooldown`` ticks, as a new row.
+awareness -> exploration   a trial order: the aware buyer needs suppliers (dynamics.trial_probability)
+exploration -> expansion   trust built after enough orders           (dynamics.stage_move)
+expansion -> commitment    commitment and trust high enough
+commitment -> expansion    commitment decayed (never straight to dissolution)
+any -> dissolved           trust breakdown, dissatisfaction (dynamics.ending), a better alternative
+                           net of switching cost (dynamics.switches), the exporter's exit
+                           (dynamics.exits), loss of a key account, or (awareness only) lapse.
+                           Dissolution is absorbing for the row; the pair may meet again after
+                           ``cooldown`` ticks, as a new row.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from . import dynamics, kernels
+from . import dynamics as eq
 from .awareness import start_trading
-from .grouped import group_second_max, group_sum
-from .ledger import AWARENESS, COMMITMENT, DISSOLVED, EXPANSION, EXPLORATION
-from .parameters import CAUSES
+from .communication import Contacts
+from .jit import kernel
+from .vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
+                    EXPLORATION, EXPORTER_EXIT, KEY_ACCOUNT_LOSS, LAPSED, TRUST_BUILT)
+
+U = np.uintp
 
 
-def try_out(model, t: int) -> None:
+class Trials(NamedTuple):
+    """What ``try_out`` leaves: how many trial orders were placed, the trading rows of the tick (after the
+    trials; no stage changes until ``advance``) and the trading rows per buyer."""
+
+    started: int
+    rows: np.ndarray
+    n_trading: np.ndarray
+
+
+class Changes(NamedTuple):
+    """What ``advance`` did: trading rows at its start, and how many of them it dissolved."""
+
+    trading_at_start: int
+    dissolved_trading: int
+
+
+# ---------------------------------------------------------------------------------------------
+# try_out
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _pick_trials(aw, u, exporter, buyer, wanted, n_trading, n_committed, n_aware, quality, rel_price, price_sens,
+                 comm, P):
+    out = np.empty(aw.size + 1, np.int32)
+    m = 0
+    for k in range(aw.size):
+        i = U(aw[k])
+        b, e = U(buyer[i]), U(exporter[i])
+        prob = eq.trial_probability(wanted[b], n_trading[b], n_aware[b], n_committed[b] > 0, quality[e], rel_price[e],
+                                    np.float64(price_sens[b]), np.float64(comm[i]), P)
+        out[m] = i
+        m += u[k] < prob
+    return out[:m].copy()
+
+
+@kernel
+def _trading_rows(stage, buyer, n_buyers):
+    """The trading rows (exploration to commitment) and their count per buyer."""
+    out = np.empty(stage.size + 1, np.int32)
+    per_buyer = np.zeros(n_buyers, np.int64)
+    m = 0
+    for i in range(stage.size):
+        st = stage[i]
+        trading = (st > AWARENESS) & (st < DISSOLVED)
+        out[m] = i
+        m += trading
+        per_buyer[U(buyer[i])] += trading
+    return out[:m], per_buyer
+
+
+def try_out(model, t: int, contacts: Contacts) -> Trials:
     """Aware buyers short of suppliers place trial orders (awareness -> exploration)."""
-    if kernels.ENABLED:
-        return kernels.try_out(model, t)
-    p, L, by, ex = model.p, model.ledger, model.buyers, model.exporters
-    aw = np.flatnonzero((L.stage == AWARENESS) & ex.active[L.exporter])
+    L, by, ex = model.ledger, model.buyers, model.exporters
+    aw = contacts.prospects
     u = model.streams["trial"].random(aw.size)
-    if aw.size == 0:
-        return
-    live = L.stage != DISSOLVED
-    trading = live & (L.stage != AWARENESS)
-    n_trading = group_sum(L.buyer[trading], None, by.n)
-    committed = group_sum(L.buyer[L.stage == COMMITMENT], None, by.n) > 0
-    b, e = L.buyer[aw], L.exporter[aw]
-    n_aware = group_sum(b, None, by.n)
-    gap = np.maximum(by.wanted - n_trading, 0)
-    # spread the buyer's remaining need over the exporters it knows of;
-    # committed buyers have stopped searching (a tenth of the need remains)
-    need = np.minimum(1.0, gap / np.maximum(n_aware, 1)) * np.where(committed, 0.1, 1.0)
-    appeal = np.clip(
-        0.5 + ex.quality[e] - model.expected_value - by.price_sensitivity[b] * (model.relative_price[e] - 1.0), 0.1, 1.0
-    )
-    prob = p["trial_rate"] * need[b] * appeal * (0.5 + L.communication[aw])
-    start_trading(model, aw[u < prob], t)
+    rows = _pick_trials(aw, u, L.exporter, L.buyer, by.wanted, contacts.n_trading, contacts.n_committed,
+                        contacts.n_aware, ex.quality, model.relative_price, by.price_sensitivity, L.communication,
+                        model.P)
+    start_trading(model, rows, t)
+    trading, per_buyer = _trading_rows(L.stage, L.buyer, by.n)
+    return Trials(int(rows.size), trading, per_buyer)
 
 
-def advance(model, t: int) -> None:
-    """Exporter exits, the key-account shock, stage moves and dissolutions of this tick."""
-    p, L, ex = model.p, model.ledger, model.exporters
-    now = model.now
-    rows = getattr(now, "rows", None)  # trading rows of this tick: no stage has changed since they were listed
-    if kernels.ENABLED and rows is not None:
-        now.trading_at_start = int(rows.size)
-    else:
-        now.trading_at_start = int(np.count_nonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED)))
-
-    dissolved_before = model.recorder.n_dissolved
-    # exporters leave: exogenous hazard, or persistently negative profit
-    u = model.streams["exit"].random(ex.n)
-    leaving = ex.active & ((u < p["exit_rate"]) | (ex.neg_profit_ticks >= p["exit_patience"]))
-    if leaving.any():
-        ex.active[leaving] = False
-        ex.exited_at[leaving] = t
-        gone = np.flatnonzero((L.stage != DISSOLVED) & leaving[L.exporter])
-        dissolve(model, gone, "exporter_exit", t)
-
-    if t == p["shock_tick"]:
-        lose_key_accounts(model, t)
-
-    # stage moves of trading rows (their draws come first, fixed in size)
-    if kernels.ENABLED and rows is not None and model.recorder.n_dissolved == dissolved_before:
-        tr = rows  # no exit or shock this tick: the same rows
-    elif kernels.ENABLED:
-        tr = kernels._trading_rows(L.stage)
-    else:
-        tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
-    u_review = model.streams["lifecycle"].random(tr.size)
-    if kernels.ENABLED:  # the same rules in one compiled pass
-        endings, up1, up2, down = kernels.stage_moves(model, tr, u_review)
-    else:
-        stage, trust, commit = L.stage[tr], L.trust[tr], L.commitment[tr]
-        up1 = (stage == EXPLORATION) & (trust >= p["expansion_trust"]) & (L.n_orders[tr] >= p["min_trials"])
-        up2 = (stage == EXPANSION) & (commit >= p["commitment_threshold"]) & (trust >= p["expansion_trust"])
-        down = (stage == COMMITMENT) & (commit < p["commitment_threshold"] - p["hysteresis"])
-        endings = []
-        if p["dissolution"]:
-            breakdown = trust < p["breakdown_trust"]
-            unhappy = L.low_sat[tr] >= p["patience"]
-            better = _better_alternative(model, tr, u_review)
-            cause = np.select(
-                [breakdown, unhappy, better],
-                [CAUSES.index("trust_breakdown"), CAUSES.index("dissatisfaction"), CAUSES.index("better_alternative")],
-                0,
-            )
-            ends = cause > 0
-            endings = [(code, tr[cause == code]) for code in np.unique(cause[ends])]
-            up1, up2, down = up1 & ~ends, up2 & ~ends, down & ~ends
-        up1, up2, down = tr[up1], tr[up2], tr[down]
-
-    for code, rows in endings:  # by cause code, then row
-        dissolve(model, rows, CAUSES[code], t)
-    move(model, up1, EXPANSION, "trust_built", t)
-    move(model, up2, COMMITMENT, "committed", t)
-    move(model, down, EXPANSION, "commitment_decay", t)
-
-    if p["dissolution"]:
-        if kernels.ENABLED:
-            lapsed = kernels._lapsed(L.stage, L.since, t, int(p["awareness_lapse"]))
-        else:
-            lapsed = np.flatnonzero((L.stage == AWARENESS) & (t - L.since >= p["awareness_lapse"]))
-        dissolve(model, lapsed, "lapsed", t)
+# ---------------------------------------------------------------------------------------------
+# advance
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, P):
+    """A buyer's view of one of its suppliers (dynamics.attractiveness); an exporter it only knows of is judged
+    on calculus trust; -inf once it has left."""
+    e, b = U(exporter[i]), U(buyer[i])
+    if not active[e]:
+        return -np.inf
+    tr_ = P.calculus_trust if stage[i] == AWARENESS else np.float64(trust[i])
+    return eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), tr_, np.float64(commitment[i]))
 
 
-def _better_alternative(model, tr: np.ndarray, u_review: np.ndarray) -> np.ndarray:
-    """Rows whose buyer, reviewing, finds another known supplier better by more than the switching cost.
+@kernel
+def _stage_moves(tr, u_review, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter,
+                 switching, quality, rel_price, price_sens, active):
+    """For the trading rows ``tr``: each row's cause of ending (0 if none) and the stage it moves to.
 
-    Committed buyers have stopped searching; exploration and expansion rows are reviewed
-    with the buyer's ``review_rate``. Exporters the buyer only knows of (awareness) are
-    judged on their calculus trust.
+    Trust breakdown and dissatisfaction come first (dynamics.ending); a row that ends no other way and whose
+    buyer reviews its suppliers this tick (exploration and expansion: ``u < review_rate``) leaves if another
+    known supplier beats this one by more than the switching cost (dynamics.switches); an ending overrides a
+    stage move (dynamics.stage_move).
     """
-    p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
-    reviewing = (L.stage[tr] < COMMITMENT) & (u_review < by.review_rate[L.buyer[tr]])
-    out = np.zeros(tr.size, dtype=bool)
-    rv = tr[reviewing]
-    if rv.size == 0:
-        return out
-    # only the buyers who review this tick compare their suppliers
-    looking = np.zeros(by.n, dtype=bool)
-    looking[L.buyer[rv]] = True
-    live = np.flatnonzero((L.stage != DISSOLVED) & looking[L.buyer])
-    b, e = L.buyer[live], L.exporter[live]
-    trust = np.where(L.stage[live] == AWARENESS, p["calculus_trust"], L.trust[live])
-    a = dynamics.attractiveness(
-        ex.quality[e], model.relative_price[e], by.price_sensitivity[b], trust, L.commitment[live]
-    )
-    a = np.where(ex.active[e], a, -np.inf)
-    best_other, _ = group_second_max(b, a, by.n)
-    pos = np.searchsorted(live, rv)
-    gain = best_other[pos] - a[pos]
-    out[reviewing] = gain > L.switching_cost[rv] + p["switch_margin"]
+    n = tr.size
+    cause = np.zeros(n, np.int8)
+    to = np.empty(n, np.int8)
+    reviewing = np.zeros(n, np.bool_)
+    n_buyers = review_rate.size
+    looking = np.zeros(n_buyers, np.bool_)
+    for k in range(n):
+        i = U(tr[k])
+        st = stage[i]
+        c = eq.ending(np.float64(trust[i]), low_sat[i], P)
+        cause[k] = c
+        to[k] = eq.stage_move(st, np.float64(trust[i]), np.float64(commitment[i]), n_orders[i], P)
+        if c == 0 and P.dissolution and st < COMMITMENT and u_review[k] < review_rate[U(buyer[i])]:
+            reviewing[k] = True
+            looking[U(buyer[i])] = True
+    # the largest and second-largest attractiveness of every looking buyer's live suppliers
+    m1 = np.full(n_buyers, -np.inf)
+    m2 = np.full(n_buyers, -np.inf)
+    n_best = np.zeros(n_buyers, np.int64)
+    for i in range(stage.size):
+        b = U(buyer[i])
+        if not looking[b] or stage[i] == DISSOLVED:
+            continue
+        a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, P)
+        if a > m1[b]:
+            m2[b] = m1[b]
+            m1[b] = a
+            n_best[b] = 1
+        elif a == m1[b]:
+            n_best[b] += 1
+        elif a > m2[b]:
+            m2[b] = a
+    for k in range(n):
+        if reviewing[k]:
+            i = U(tr[k])
+            b = U(buyer[i])
+            a = _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, P)
+            other = m2[b] if (a == m1[b] and n_best[b] < 2) else m1[b]
+            if eq.switches(a, other, np.float64(switching[i]), P):
+                cause[k] = BETTER_ALTERNATIVE
+    return cause, to
+
+
+@kernel
+def _move_stage(rows, stage, since, peak, to, t):
+    """Stage, since and peak of ``rows``; returns their stages before the move."""
+    frm = np.empty(rows.size, np.int8)
+    for k in range(rows.size):
+        i = U(rows[k])
+        frm[k] = stage[i]
+        stage[i] = to
+        since[i] = t
+        peak[i] = max(peak[i], to)
+    return frm
+
+
+@kernel
+def _dissolve_rows(rows, stage, since, ended, cause, comm, order, t, code):
+    """Dissolve ``rows``; returns their stages before and how many were trading."""
+    frm = np.empty(rows.size, np.int8)
+    n_trading = 0
+    for k in range(rows.size):
+        i = U(rows[k])
+        frm[k] = stage[i]
+        n_trading += stage[i] > AWARENESS
+        stage[i] = DISSOLVED
+        since[i] = t
+        ended[i] = t
+        cause[i] = code
+        comm[i] = 0.0
+        order[i] = 0.0
+    return frm, n_trading
+
+
+@kernel
+def _lapsed(stage, since, t, P):
+    """Awareness rows met ``awareness_lapse`` or more ticks ago."""
+    out = np.empty(stage.size + 1, np.int32)
+    m = 0
+    for i in range(stage.size):
+        out[m] = i
+        m += (stage[i] == AWARENESS) & (t - since[i] >= P.awareness_lapse)
+    return out[:m].copy()
+
+
+@kernel
+def _leaving(u, active, losing_ticks, P):
+    out = np.zeros(active.size, np.bool_)
+    for j in range(active.size):
+        out[j] = active[j] and eq.exits(u[j], losing_ticks[j], P)
     return out
 
 
-def lose_key_accounts(model, t: int) -> None:
-    """Every active exporter loses its largest customer (by cumulative revenue)."""
-    L = model.ledger
-    tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
-    if tr.size == 0:
-        return
-    order = np.lexsort((-L.revenue[tr], L.exporter[tr]))
-    e_sorted = L.exporter[tr][order]
-    first = np.r_[True, e_sorted[1:] != e_sorted[:-1]]
-    dissolve(model, tr[order][first], "key_account_loss", t)
+@kernel
+def _live_rows_of(stage, exporter, leaving):
+    out = np.empty(stage.size + 1, np.int32)
+    m = 0
+    for i in range(stage.size):
+        out[m] = i
+        m += (stage[i] != DISSOLVED) & leaving[U(exporter[i])]
+    return out[:m].copy()
 
 
-def move(model, rows: np.ndarray, to: int, cause: str, t: int) -> None:
-    """Move ``rows`` to stage ``to`` and log the transition."""
+@kernel
+def _key_accounts(stage, exporter, revenue, n_exporters):
+    """Each exporter's largest trading customer by cumulative revenue (the first row on a tie), ascending."""
+    best = np.full(n_exporters, -1, np.int64)
+    for i in range(stage.size):
+        if stage[i] > AWARENESS and stage[i] < DISSOLVED:
+            e = U(exporter[i])
+            if best[e] < 0 or revenue[i] > revenue[U(best[e])]:
+                best[e] = i
+    out = best[best >= 0].astype(np.int32)
+    out.sort()
+    return out
+
+
+def advance(model, t: int, trading: np.ndarray) -> Changes:
+    """Exporter exits, the key-account shock, stage moves and dissolutions of this tick.
+
+    ``trading``: the tick's trading rows (no stage has changed since ``try_out`` listed them).
+    """
+    P, L, ex = model.P, model.ledger, model.exporters
+    dissolved = 0
+    # exporters leave: exogenous hazard, or persistently negative profit (dynamics.exits)
+    u = model.streams["exit"].random(ex.n)
+    leaving = _leaving(u, ex.active, ex.neg_profit_ticks, P)
+    if leaving.any():
+        ex.active[leaving] = False
+        ex.exited_at[leaving] = t
+        dissolved += dissolve(model, _live_rows_of(L.stage, L.exporter, leaving), EXPORTER_EXIT, t)
+    if t == P.shock_tick:
+        dissolved += dissolve(model, _key_accounts(L.stage, L.exporter, L.revenue, ex.n), KEY_ACCOUNT_LOSS, t)
+    rows = trading if dissolved == 0 else _trading_rows(L.stage, L.buyer, model.buyers.n)[0]
+
+    # stage moves of trading rows (their draws come first, fixed in size)
+    u_review = model.streams["lifecycle"].random(rows.size)
+    cause, to = _stage_moves(rows, u_review, P, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat,
+                             model.buyers.review_rate, L.buyer, L.exporter, L.switching_cost, ex.quality,
+                             model.relative_price, model.buyers.price_sensitivity, ex.active)
+    for code in np.unique(cause[cause > 0]):  # by cause code, then row
+        dissolved += dissolve(model, rows[cause == code], int(code), t)
+    stays = cause == 0
+    stage = L.stage[rows]
+    move(model, rows[stays & (stage == EXPLORATION) & (to == EXPANSION)], EXPANSION, TRUST_BUILT, t)
+    move(model, rows[stays & (stage == EXPANSION) & (to == COMMITMENT)], COMMITMENT, COMMITTED, t)
+    move(model, rows[stays & (stage == COMMITMENT) & (to == EXPANSION)], EXPANSION, COMMITMENT_DECAY, t)
+    if P.dissolution:
+        dissolve(model, _lapsed(L.stage, L.since, t, P), LAPSED, t)
+    return Changes(int(trading.size), dissolved)
+
+
+def move(model, rows: np.ndarray, to: int, cause: int, t: int) -> None:
+    """Move ``rows`` to stage ``to`` and log the transition with ``cause`` (a code of ``vocab.CAUSES``)."""
+    if rows.size:
+        L = model.ledger
+        model.recorder.events(t, rows, _move_stage(rows, L.stage, L.since, L.peak, to, t), to, cause)
+
+
+def dissolve(model, rows: np.ndarray, cause: int, t: int) -> int:
+    """Dissolve ``rows`` with ``cause`` (absorbing for the row; the pair cools down); returns how many traded."""
     if rows.size == 0:
-        return
+        return 0
     L = model.ledger
-    if kernels.ENABLED:  # the same writes in one compiled pass
-        model.recorder.events(t, rows, kernels._move_stage(rows, L.stage, L.since, L.peak, to, t), to, CAUSES.index(cause))
-        return
-    model.recorder.events(t, rows, L.stage[rows].copy(), to, CAUSES.index(cause))
-    L.stage[rows] = to
-    L.since[rows] = t
-    L.peak[rows] = np.maximum(L.peak[rows], to)
-
-
-def dissolve(model, rows: np.ndarray, cause: str, t: int) -> None:
-    """Dissolve ``rows`` with ``cause``: absorbing for the row; the pair cools down."""
-    if rows.size == 0:
-        return
-    L = model.ledger
-    if kernels.ENABLED:  # the same writes in one compiled pass
-        code = CAUSES.index(cause)
-        frm, was_trading = kernels._dissolve_rows(rows, L.stage, L.since, L.ended, L.cause, L.communication, L.order, t, code)
-        model.now.dissolved_trading += int(was_trading)
-        model.recorder.events(t, rows, frm, DISSOLVED, code)
-        return
-    was_trading = (L.stage[rows] > AWARENESS).sum()
-    model.now.dissolved_trading += int(was_trading)
-    model.recorder.events(t, rows, L.stage[rows].copy(), DISSOLVED, CAUSES.index(cause))
-    L.stage[rows] = DISSOLVED
-    L.since[rows] = t
-    L.ended[rows] = t
-    L.cause[rows] = CAUSES.index(cause)
-    L.communication[rows] = 0.0
-    L.order[rows] = 0.0
+    frm, was_trading = _dissolve_rows(rows, L.stage, L.since, L.ended, L.cause, L.communication, L.order, t, cause)
+    model.recorder.events(t, rows, frm, DISSOLVED, cause)
+    return int(was_trading)

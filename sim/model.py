@@ -2,39 +2,41 @@
 
 ``MarketModel`` is a ``mesa.Model``. Each tick runs these phases, in order::
 
-    demand      buyers' demand for this tick
-    meet        new awareness: trade fairs, media, matching, referrals
-    talk        exporters spend their contact budget (retention policy)
-    try_out     aware buyers in need place trial orders
-    order       buyers split demand over suppliers (logit or reinforcement)
-    fulfil      delivery from stock; opportunistic acts and their detection
-    invest      relationship-specific investment and switching costs
-    judge       satisfaction, trust, commitment, preferences
-    plan        forecasts, next tick's stock, inventory costs, profit
-    advance     exporter exits, stage moves, dissolutions
-    record      one row of the timeseries
+    demand      buyers' demand for this tick                                  trade.draw_demand
+    meet        new awareness: trade fairs, media, matching, referrals        awareness.meet
+    talk        exporters spend their contact budget (retention policy)       communication.talk
+    try_out     aware buyers in need place trial orders                       lifecycle.try_out
+    order       buyers split demand over suppliers (logit or reinforcement)   trade.place_orders
+    fulfil      delivery from stock; opportunistic acts and their detection   trade.fulfil
+    invest      relationship-specific investment and switching costs          (fulfil's pass)
+    judge       satisfaction, trust, commitment, preferences                  (fulfil's pass)
+    plan        forecasts, next tick's stock, inventory costs, profit         (fulfil's pass), trade.plan
+    advance     exporter exits, stage moves, dissolutions                     lifecycle.advance
+    record      one row of the timeseries                                     Recorder.record
 
-Everything a phase does to relationships is an array operation on the ledger.
+Each phase is a compiled pass over the ledger's rows that calls the equations of ``sim.dynamics``;
+each takes what it needs and returns what it leaves as a typed value.
 """
 
 from __future__ import annotations
 
 import inspect
 from functools import partial
-from types import SimpleNamespace
+from typing import NamedTuple
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from . import awareness, communication, evaluation, kernels, lifecycle, trade
+from . import awareness, communication, lifecycle, trade
 from .agents import Buyer, Exporter
 from .ledger import ROOM, Ledger
-from .parameters import STAGES, docstring_table, signature, validate, CAUSES
+from .parameters import docstring_table, record, signature, validate
 from .policies import get_policy
-from .population import channel_efficiency, draw_population
+from .population import draw_population
 from .records import Recorder
 from .streams import make_streams, seed_sequence
+from .vocab import CAUSES, MOVING_AVERAGE, STAGES
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
 COMPACT_EVERY = 10
@@ -47,11 +49,18 @@ def _last_recorded(name: str, model) -> float:
     return model.recorder.latest(name)
 
 
-class Tick(SimpleNamespace):
-    """Scratch values shared by the phases of one tick."""
+class Tick(NamedTuple):
+    """What the phases of one tick handed each other, for the record of the tick."""
 
-    def update(self, **kw):
-        self.__dict__.update(kw)
+    dissolved_before: int
+    created_before: int
+    demand: np.ndarray
+    contacts: communication.Contacts
+    trials: lifecycle.Trials
+    orders: trade.Orders
+    deliveries: trade.Deliveries
+    accounts: trade.Accounts
+    changes: lifecycle.Changes
 
 
 class MarketModel(mesa.Model):
@@ -71,6 +80,8 @@ class MarketModel(mesa.Model):
 
     def __init__(self, *, rng=None, **params):
         self.p = validate(params)
+        #: the parameters as the engine reads them (``sim.parameters.Params``)
+        self.P = record(self.p)
         seq = seed_sequence(rng)
         self.seed_entropy = seq.entropy
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
@@ -80,14 +91,12 @@ class MarketModel(mesa.Model):
         self.exporters, self.buyers = draw_population(self.p, self.streams["population"])
         self.relative_price = self.exporters.price / self.p["price_mean"]
         self.expected_value = float(self.p["quality_mean"])
-        self.channel_efficiency = channel_efficiency(self.p["channel"])
         self.prospect_cdf = awareness.prospect_weights(self)
 
         # the order history is read only by the moving-average forecast
-        hist = self.p["forecast_window"] if self.p["forecast_method"] == "moving_average" else 0
+        hist = self.P.forecast_window if self.P.forecast_method == MOVING_AVERAGE else 0
         self.ledger = Ledger(self.buyers.n, hist_width=hist)
         self.recorder = Recorder(self.ledger)
-        self.now = Tick()
         awareness.seed_initial(self)
         self.ledger.reserve(int(ROOM * self.ledger.n))  # the room compaction would leave: no growth in the first ticks
         trade.launch_stock(self)
@@ -107,31 +116,25 @@ class MarketModel(mesa.Model):
         """Advance the market by one tick (see the module docstring for the phases)."""
         t = self.steps
         L = self.ledger
-        self.now = now = Tick(
-            demand=trade.draw_demand(self, t),
-            dissolved_before=self.recorder.n_dissolved,
-            created_before=L.n_created,
-            dissolved_trading=0,
-        )
+        dissolved_before, created_before = self.recorder.n_dissolved, L.n_created
+        demand = trade.draw_demand(self, t)
         awareness.meet(self, t)
-        communication.talk(self, t)
-        n_before = self.recorder.event_count()
-        lifecycle.try_out(self, t)
-        now.trials = self.recorder.event_count() - n_before
-        now.rows = kernels._trading_rows(L.stage) if kernels.ENABLED else np.flatnonzero((L.stage > 0) & (L.stage < 4))
-        trade.place_orders(self, t)
-        trade.fulfil(self, t)
-        trade.invest(self)
-        evaluation.judge(self, t)
-        trade.plan(self, t)
-        lifecycle.advance(self, t)
-        self.recorder.record(self, t)
+        contacts = communication.talk(self, t)
+        trials = lifecycle.try_out(self, t, contacts)
+        orders = trade.place_orders(self, t, demand, trials.rows)
+        deliveries = trade.fulfil(self, t, demand, orders, trials.n_trading)  # with invest, judge, forecasts
+        accounts = trade.plan(self, deliveries, contacts.spend)
+        changes = lifecycle.advance(self, t, trials.rows)
+        #: what the phases of the last tick handed each other (read by the recorder, dashboards and tests)
+        self.last_tick = Tick(dissolved_before, created_before, demand, contacts, trials, orders, deliveries, accounts,
+                              changes)
+        self.recorder.record(self, t, self.last_tick)
         self.datacollector.collect(self)
         # dissolved rows go to the archive (no effect on results); every SORT_EVERY ticks the rows are put in
         # buyer order (part of the schedule: it fixes the order in which rows draw and sum; see Ledger.sort_by_buyer)
         sort = t % SORT_EVERY == 0
         if t % COMPACT_EVERY == 0:
-            L.compact(t, self.p["cooldown"], by_buyer=sort)
+            L.compact(t, self.P.cooldown, by_buyer=sort)
         elif sort:
             L.sort_by_buyer()
 
@@ -205,3 +208,17 @@ MarketModel.__init__.__signature__ = signature(
     [inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None)]
 )
 MarketModel.__doc__ = MarketModel.__doc__.replace("{params}", docstring_table())
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's cache) every kernel of the engine on tiny markets; seconds it took."""
+    import time
+
+    t0 = time.perf_counter()
+    # 11 ticks: every phase, stage moves, dissolutions and a compaction (tick 10) run at least once;
+    # the configurations reach every kernel (choice rules, forecast methods, a shock, exits)
+    for kw in (dict(), dict(excessive_trust=True, policy="customer_database", information_sharing=False,
+                            forecast_method="seasonal_index", shock_tick=5, exit_rate=0.3),
+               dict(choice_rule="reinforcement", forecast_method="moving_average")):
+        MarketModel(rng=0, n_exporters=3, n_buyers=40, initial_relationships=2.0, **kw).run_for(11)
+    return time.perf_counter() - t0

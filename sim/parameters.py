@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from collections import namedtuple
 from typing import Any
+
+from .policies import POLICIES
+from .vocab import CHANNEL_COST, CHANNEL_EFFECT, CHANNELS, CHOICE_RULES, FORECAST_METHODS, INITIAL_AWARENESS, PROSPECT_TARGETING
 
 
 @dataclass(frozen=True)
@@ -103,36 +107,6 @@ def _p(name, default, doc, section, low=None, high=None, unit="", kind=None, cho
     return Param(name, default, doc, section, low, high, choices, kind, unit)
 
 
-CHANNELS = ("face_to_face", "email", "phone", "web", "customer_service", "social_media")
-#: Contact cost and trust effect of one contact, per channel (seed 003's six media).
-#: Personal contact costs most and builds most trust per unit spent ("despite the
-#: technology revolution, personal contact is still important", seed 003).
-CHANNEL_COST = (1.5, 0.5, 1.0, 0.3, 1.0, 0.4)
-CHANNEL_EFFECT = (1.0, 0.25, 0.6, 0.1, 0.5, 0.15)
-
-STAGES = ("awareness", "exploration", "expansion", "commitment", "dissolved")
-#: Causes recorded in the event log. The first block are dissolution causes;
-#: then awareness channels; then the causes of stage moves.
-CAUSES = (
-    "none",
-    "trust_breakdown",
-    "better_alternative",
-    "exporter_exit",
-    "dissatisfaction",
-    "lapsed",
-    "key_account_loss",
-    "trade_fair",
-    "media",
-    "matching",
-    "referral",
-    "initial",
-    "trial",
-    "trust_built",
-    "committed",
-    "commitment_decay",
-)
-DISSOLUTION_CAUSES = CAUSES[1:7]
-
 PARAMS: tuple[Param, ...] = (
     # --- market: exporters ---------------------------------------------------
     _p("n_exporters", 20, "number of exporters (sellers)", "exporters", 1, 100_000),
@@ -150,7 +124,7 @@ PARAMS: tuple[Param, ...] = (
        choices=("mixed",) + CHANNELS),
     _p("capacity_ratio", 1.5, "capacity as a multiple of the exporter's fair share of market demand", "exporters", 0.01, 100.0),
     _p("forecast_method", "exponential_smoothing", "how exporters forecast each customer's orders", "exporters",
-       choices=("moving_average", "exponential_smoothing", "seasonal_index")),
+       choices=FORECAST_METHODS),
     _p("forecast_window", 4, "window of the moving-average forecast", "exporters", 1, 8, "ticks"),
     _p("forecast_alpha", 0.3, "smoothing constant of exponential smoothing and seasonal index", "exporters", 0.01, 1.0),
     _p("safety_stock", 0.2, "safety stock as a share of forecast orders", "exporters", 0.0, 5.0),
@@ -170,7 +144,7 @@ PARAMS: tuple[Param, ...] = (
     _p("suppliers_partnership", 2, "suppliers a partnership buyer wants at once", "buyers", 1, 50),
     # --- choice --------------------------------------------------------------
     _p("choice_rule", "logit", "how buyers order: logit split over attractiveness, or WKH reinforcement", "choice",
-       choices=("logit", "reinforcement")),
+       choices=CHOICE_RULES),
     _p("beta", 4.0, "intensity of choice (logit/softmax)", "choice", 0.0, 1000.0),
     _p("gamma", 0.1, "forgetting rate of reinforcement preferences J", "choice", 0.0, 1.0, "1/tick"),
     _p("profit", 1.0, "buyer's profit from a served visit in the reinforcement rule", "choice", 0.0, 1000.0),
@@ -218,10 +192,10 @@ PARAMS: tuple[Param, ...] = (
     _p("matching_rate", 0.01, "chance per tick that a buyer short of suppliers is matched with an exporter", "awareness", 0.0, 1.0, "1/tick"),
     _p("referral_rate", 0.02, "chance per tick that a committed buyer refers its exporter to another buyer", "awareness", 0.0, 1.0, "1/tick"),
     _p("prospect_targeting", "random", "how exporters pick prospects: at random, by buyer size, or by orientation", "awareness",
-       choices=("random", "size", "orientation")),
+       choices=PROSPECT_TARGETING),
     _p("initial_relationships", 0.0, "relationships per buyer created at awareness before tick 1", "awareness", 0.0, 1000.0),
     _p("initial_awareness", "none", "'all': every buyer starts trading with every exporter (WKH set-up)", "awareness",
-       choices=("none", "all")),
+       choices=INITIAL_AWARENESS),
     # --- demand --------------------------------------------------------------
     _p("demand_level", 10.0, "mean demand per buyer per tick", "demand", 0.0, 1e6, "units/tick"),
     _p("demand_size_sd", 0.5, "log-normal spread of buyer size", "demand", 0.0, 3.0),
@@ -248,8 +222,6 @@ def validate(params: dict[str, Any]) -> dict[str, Any]:
 
     Raises ValueError naming the parameter, the value and what is allowed.
     """
-    from .policies import POLICIES  # late import: policies may be registered later
-
     unknown = sorted(set(params) - set(BY_NAME))
     if unknown:
         import difflib
@@ -285,3 +257,55 @@ def docstring_table() -> str:
         unit = f" [{p.unit}]" if p.unit else ""
         lines.append(f"    {p.name} : default {p.default!r}; {p.allowed()}{unit}\n        {p.doc}.")
     return "\n".join(lines)
+
+
+# ---- the record the engine reads ----------------------------------------------------------------
+#: values derived once, at construction, from the parameters and the retention policy's declarative
+#: effects (``sim.policies.Policy``); they follow the table's parameters in the record
+DERIVED = (
+    ("channel_efficiency", "trust effect per unit of contact budget of the channel (mix)"),
+    ("survey", "the policy runs satisfaction surveys every survey_every ticks"),
+    ("database", "the policy keeps a customer database"),
+    ("fit_bonus", "value a contacted customer gains from a better-fitting offer (database)"),
+    ("value_alignment", "share of the way to 1 contacted relationships' shared values move per tick"),
+)
+#: the record's fields: every parameter of the table but ``policy`` (a name), then the derived values
+RECORD_FIELDS = tuple(p.name for p in PARAMS if p.name != "policy") + tuple(name for name, _ in DERIVED)
+Params = namedtuple("Params", RECORD_FIELDS, module=__name__)
+Params.__doc__ = """The parameters as the compiled engine reads them: ``P.trust_gain``, ``P.beta``, ...
+
+One typed, immutable record (a namedtuple numba compiles against), built once per model by
+``record``. Numbers and flags are as validated; a categorical parameter holds the index of its
+value in its choices (``sim.vocab``: ``P.choice_rule == LOGIT``).
+"""
+
+
+def channel_efficiency(channel: str) -> float:
+    """Trust effect per unit of contact budget: ``effect / cost`` of the channel, or of the even mix."""
+    if channel == "mixed":
+        return sum(CHANNEL_EFFECT) / sum(CHANNEL_COST)
+    i = CHANNELS.index(channel)
+    return CHANNEL_EFFECT[i] / CHANNEL_COST[i]
+
+
+def record(p: dict[str, Any]) -> Params:
+    """The validated parameters ``p`` (see ``validate``) as a ``Params`` record, with the derived values."""
+    values = {}
+    for prm in PARAMS:
+        if prm.name == "policy":
+            continue
+        v = p[prm.name]
+        if prm.choices is not None:
+            v = prm.choices.index(v)
+        elif prm.kind is float:
+            v = float(v)
+        values[prm.name] = v
+    policy = POLICIES[p["policy"]]
+    values.update(
+        channel_efficiency=float(channel_efficiency(p["channel"])),
+        survey=bool(policy.survey),
+        database=bool(policy.database),
+        fit_bonus=float(policy.fit_bonus),
+        value_alignment=float(policy.value_alignment or 0.0),
+    )
+    return Params(**values)

@@ -21,7 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .ledger import EXPLORATION
+from .vocab import EXPLORATION
 
 POLICIES: dict[str, type["Policy"]] = {}
 

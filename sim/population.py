@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .parameters import CHANNEL_COST, CHANNEL_EFFECT, CHANNELS
 
 
 @dataclass
@@ -72,14 +71,6 @@ def _beta(mean: float, sd: float, n: int, rng: np.random.Generator) -> np.ndarra
         return np.clip(mean + sd * rng.standard_normal(n), 0, 1) if var > 0 else np.full(n, mean)
     k = mean * (1 - mean) / var - 1
     return rng.beta(mean * k, (1 - mean) * k, n)
-
-
-def channel_efficiency(channel: str) -> float:
-    """Trust-building effect per unit of contact budget for a channel or the even mix."""
-    if channel == "mixed":
-        return float(np.sum(CHANNEL_EFFECT) / np.sum(CHANNEL_COST))
-    i = CHANNELS.index(channel)
-    return CHANNEL_EFFECT[i] / CHANNEL_COST[i]
 
 
 def draw_population(p: dict, rng: np.random.Generator) -> tuple[Exporters, Buyers]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import kernels
 from .archive import Archive
-from .grouped import group_sum
-from .ledger import AWARENESS, COMMITMENT, DISSOLVED
-from .parameters import CAUSES, STAGES
+from .jit import kernel
+from .vocab import AWARENESS, CAUSES, COMMITMENT, DISSOLVED, EXPANSION, REINFORCEMENT, STAGES
+
+U = np.uintp
 
 TIMESERIES_COLUMNS = (
     "tick",
@@ -152,22 +152,18 @@ class Recorder:
         return self._events_spilled.disk_nbytes()
 
     # ---- per tick --------------------------------------------------------------
-    def record(self, model, t: int) -> None:
-        """Append this tick's row of aggregates."""
-        L, now, by = self._ledger, model.now, model.buyers
-        if kernels.ENABLED:
-            counts, trust, commitment, satisfaction = kernels._record_rows(L.stage, L.trust, L.commitment,
-                                                                          L.satisfaction)
-        else:
-            counts = np.bincount(L.stage, minlength=5)
-            tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
-            trust, commitment, satisfaction = L.trust[tr], L.commitment[tr], L.satisfaction[tr]
+    def record(self, model, t: int, tick) -> None:
+        """Append this tick's row of aggregates from the phases' results ``tick`` (a ``model.Tick``)."""
+        L, by = self._ledger, model.buyers
+        d, a = tick.deliveries, tick.accounts
+        counts, trust, commitment, satisfaction = _record_rows(L.stage, L.trust, L.commitment, L.satisfaction)
         mean = _mean if trust.size else (lambda x: float("nan"))
         total = np.add.reduce  # what ndarray.sum() calls, without its Python layers
-        ordered_total = float(total(now.orders_e))
-        delivered_total = float(total(now.delivered_e))
+        ordered_total = float(total(d.orders_e))
+        delivered_total = float(total(d.delivered_e))
         active = model.exporters.active
-        hhi = now.revenue_hhi[active & np.isfinite(now.revenue_hhi)]
+        hhi = d.revenue_hhi[active & np.isfinite(d.revenue_hhi)]
+        trading_at_start, dissolved_trading = tick.changes.trading_at_start, tick.changes.dissolved_trading
         row = dict(
             tick=t,
             n_awareness=int(counts[0]),
@@ -176,30 +172,30 @@ class Recorder:
             n_commitment=int(counts[3]),
             n_live=int(counts[0] + counts[1] + counts[2] + counts[3]),
             n_dissolved=self.n_dissolved,
-            dissolutions=self.n_dissolved - now.dissolved_before,
-            dissolutions_trading=now.dissolved_trading,
-            new_awareness=L.n_created - now.created_before,
-            trials=now.trials,
+            dissolutions=self.n_dissolved - tick.dissolved_before,
+            dissolutions_trading=dissolved_trading,
+            new_awareness=L.n_created - tick.created_before,
+            trials=tick.trials.started,
             mean_trust=mean(trust),
             mean_commitment=mean(commitment),
             mean_satisfaction=mean(satisfaction),
-            retention_rate=1.0 - now.dissolved_trading / now.trading_at_start if now.trading_at_start else float("nan"),
-            revenue=float(total(now.revenue_e)),
-            profit=float(total(now.profit_e)),
-            contact_spend=float(total(now.contact_spend)),
-            forecast_mape=now.forecast_abs_error / now.forecast_actual if now.forecast_actual > 0 else float("nan"),
+            retention_rate=1.0 - dissolved_trading / trading_at_start if trading_at_start else float("nan"),
+            revenue=float(total(d.revenue_e)),
+            profit=float(total(a.profit)),
+            contact_spend=float(total(tick.contacts.spend)),
+            forecast_mape=d.forecast_abs_error / d.forecast_actual if d.forecast_actual > 0 else float("nan"),
             fill_rate=delivered_total / ordered_total if ordered_total > 0 else float("nan"),
-            inventory_cost=float(total(now.holding_e) + total(now.stockout_e)),
+            inventory_cost=float(total(a.holding) + total(a.stockout)),
             revenue_hhi=_mean(hhi) if hhi.size else float("nan"),
-            loyalty_y=loyalty(model),
-            opportunistic_acts=now.opportunistic_acts,
-            detected_acts=now.detected_acts,
-            buyer_value=_mean(now.value_received) if now.value_received.size else float("nan"),
+            loyalty_y=loyalty(model, tick.orders),
+            opportunistic_acts=d.opportunistic_acts,
+            detected_acts=d.detected_acts,
+            buyer_value=_mean(d.value_received) if d.value_received.size else float("nan"),
             active_exporters=int(np.count_nonzero(active)),
         )
         self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))
         self._last = row
-        every = model.p["snapshot_every"]
+        every = model.P.snapshot_every
         if every and t % every == 0:
             self._snapshots.append(snapshot(model, t))
 
@@ -231,27 +227,59 @@ def _mean(x: np.ndarray) -> float:
     return float(x.dtype.type(np.add.reduce(x) / np.intp(x.size)))
 
 
-def loyalty(model) -> float:
+def loyalty(model, orders) -> float:
     """Weisbuch-Kirman-Herreiner order parameter ``y``, averaged over buyers.
 
     ``y_i = sum_j J_ij^2 / (sum_j J_ij)^2`` over buyer i's trading relationships,
     with J the reinforcement preferences, or (logit rule) this tick's order shares.
     1/n for a buyer spreading evenly over n suppliers; 1 for a fully loyal one.
     """
-    L, now, B = model.ledger, model.now, model.buyers.n
-    tr = now.rows
+    L = model.ledger
+    tr = orders.rows
     if tr.size == 0:
         return float("nan")
-    x = L.preference[tr].astype(np.float64) if model.p["choice_rule"] == "reinforcement" else now.order
-    if kernels.ENABLED:
-        y = kernels._loyalty_ratios(tr, L.buyer, x, B)
-    else:
-        b = L.buyer[tr]
-        s1 = group_sum(b, x, B)
-        s2 = group_sum(b, x * x, B)
-        ok = s1 > 0
-        y = s2[ok] / s1[ok] ** 2
+    x = L.preference[tr].astype(np.float64) if model.P.choice_rule == REINFORCEMENT else orders.order
+    y = _loyalty_ratios(tr, L.buyer, x, model.buyers.n)
     return _mean(y) if y.size else float("nan")
+
+
+@kernel
+def _loyalty_ratios(tr, buyer, x, n_buyers):
+    """sum_j x^2 / (sum_j x)^2 of each buyer with sum_j x > 0, in buyer order."""
+    s1 = np.zeros(n_buyers)
+    s2 = np.zeros(n_buyers)
+    for k in range(tr.size):
+        b = U(buyer[U(tr[k])])
+        v = x[k]
+        s1[b] += v
+        s2[b] += v * v
+    out = np.empty(n_buyers + 1)
+    m = 0
+    for b in range(n_buyers):
+        out[m] = s2[b] / (s1[b] * s1[b])
+        m += s1[b] > 0
+    return out[:m].copy()
+
+
+@kernel
+def _record_rows(stage, trust, commitment, satisfaction):
+    """Stage counts, and the trust, commitment and satisfaction of the trading rows."""
+    n = stage.size
+    t_ = np.empty(n + 1, np.float32)
+    c_ = np.empty(n + 1, np.float32)
+    s_ = np.empty(n + 1, np.float32)
+    m = 0
+    n0 = n2 = n3 = n4 = 0
+    for i in range(n):
+        st = stage[i]
+        n0 += st == AWARENESS
+        n2 += st == EXPANSION
+        n3 += st == COMMITMENT
+        n4 += st == DISSOLVED
+        t_[m], c_[m], s_[m] = trust[i], commitment[i], satisfaction[i]
+        m += (st > AWARENESS) & (st < DISSOLVED)
+    counts = np.array([n0, m - n2 - n3, n2, n3, n4], np.int64)
+    return counts, t_[:m], c_[:m], s_[:m]
 
 
 def snapshot(model, t: int) -> pd.DataFrame:

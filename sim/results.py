@@ -124,7 +124,7 @@ def canonical(obj: Any) -> str:
 
 def run_hash(params: dict, seed: int, ticks: int) -> str:
     """16 hex digits identifying a run by its resolved model parameters, tick count and seed."""
-    from . import __version__
+    from .version import __version__
 
     key = canonical({"params": params, "seed": int(seed), "ticks": int(ticks), "relsim": __version__})
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -206,7 +206,7 @@ def read_outcomes(root: Path, h: str) -> dict:
 # ---- manifest --------------------------------------------------------------------
 def versions() -> dict[str, str]:
     """Python, relsim and dependency versions."""
-    from . import __version__
+    from .version import __version__
 
     out = {"python": sys.version.split()[0], "relsim": __version__}
     for dist in DEPENDENCIES:

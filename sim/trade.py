@@ -1,223 +1,353 @@
-"""Trade: buyers' demand, their orders, fulfilment from stock, forecasting and inventory.
+"""Trade: buyers' demand, their orders, delivery, and what both sides make of it.
 
-Demand (seed 004): ``D_b(t) = size_b (1 + trend t)(1 + amp sin(2 pi (t / P + phase_b))) max(0, 1 + noise eps)``.
-Orders: by the logit split of demand over suppliers, or by the
-Weisbuch-Kirman-Herreiner rule (one supplier per tick drawn by logit on J).
-Fulfilment: an exporter short of stock rations every order by the same fill
-rate. Forecasts: moving average, exponential smoothing or seasonal index; in
-committed relationships the buyer shares its own forecast.
+Phases (ODD §3): ``draw_demand``; ``place_orders`` (logit split of demand over suppliers, or the
+Weisbuch-Kirman-Herreiner rule: one supplier per tick by logit on J); ``fulfil`` (delivery from
+stock, rationed by one fill rate per exporter, opportunistic acts and their detection; then, row by
+row in phase order, ``invest``, ``judge`` and the forecasts of ``plan``); ``plan`` (stock for next
+tick, inventory costs and profit per exporter). The equations are in ``sim.dynamics``; the kernels
+here only visit rows and store results.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from . import dynamics, kernels
-from .grouped import group_gumbel_choice, group_softmax, group_sum
-from .ledger import COMMITMENT, EXPANSION
+from . import dynamics as eq
+from .jit import kernel
+from .vocab import COMMITMENT, EXPANSION, EXPONENTIAL_SMOOTHING, LOGIT, MOVING_AVERAGE, SEASONAL_INDEX
+
+F32 = np.float32
+#: indices are cast to unsigned before indexing: numba then skips the wrap-around test of negative indices
+U = np.uintp
 
 
-def expected_demand(model, t: int) -> np.ndarray:
-    """The deterministic part of every buyer's demand at tick ``t`` (what the buyer itself forecasts)."""
-    p, by = model.p, model.buyers
-    season = 1.0 + p["season_amplitude"] * np.sin(2 * np.pi * (t / p["season_period"] + by.phase))
-    return by.size * max(0.0, 1.0 + p["demand_trend"] * t) * season
+class Orders(NamedTuple):
+    """What ``place_orders`` leaves: the trading rows and the units each ordered (float64, in row order)."""
+
+    rows: np.ndarray
+    order: np.ndarray
 
 
-def draw_demand(model, t: int) -> np.ndarray:
-    """This tick's demand of every buyer: expected demand times multiplicative noise."""
-    eps = model.streams["demand"].standard_normal(model.buyers.n)
-    return model.expected_demand(t) * np.maximum(0.0, 1.0 + model.p["demand_noise"] * eps)
+class Deliveries(NamedTuple):
+    """What ``fulfil`` leaves: per-exporter totals of the tick, opportunism counts, the buyers' received
+    values, and the forecasts of next tick (their per-exporter sums, last tick's error)."""
+
+    orders_e: np.ndarray
+    delivered_e: np.ndarray
+    revenue_e: np.ndarray
+    margin_e: np.ndarray
+    revenue_hhi: np.ndarray
+    opportunistic_acts: int
+    detected_acts: int
+    value_received: np.ndarray
+    forecast_e: np.ndarray
+    forecast_abs_error: float
+    forecast_actual: float
 
 
-def place_orders(model, t: int) -> None:
-    """Set ``order`` on every trading row (``model.now.rows``) by the choice rule."""
-    p, L, now = model.p, model.ledger, model.now
-    if p["choice_rule"] == "logit" and kernels.ENABLED:
-        now.order = kernels.place_orders_logit(model, t)  # the same equations in one compiled pass
-        return
-    tr = now.rows
-    b, e = L.buyer[tr], L.exporter[tr]
-    B = model.buyers.n
-    if p["choice_rule"] == "logit":
-        a = dynamics.attractiveness(
-            model.exporters.quality[e],
-            model.relative_price[e],
-            model.buyers.price_sensitivity[b],
-            L.trust[tr],
-            L.commitment[tr],
-        )
-        order = now.demand[b] * group_softmax(b, p["beta"] * a, B)
-    else:
-        g = model.streams["choice"].gumbel(size=tr.size)
-        chosen = group_gumbel_choice(b, p["beta"] * L.preference[tr].astype(np.float64), B, g)
-        order = np.where(chosen, now.demand[b], 0.0)
-    L.order[tr] = order
-    now.order = order
+class Accounts(NamedTuple):
+    """What ``plan`` books per exporter: holding cost, stock-out cost, profit."""
+
+    holding: np.ndarray
+    stockout: np.ndarray
+    profit: np.ndarray
 
 
-def fulfil(model, t: int) -> None:
-    """Deliver from stock, draw opportunistic acts and their detection, book revenue and margin."""
-    if kernels.ENABLED:
-        return kernels.fulfil(model, t)
-    p, L, ex, now = model.p, model.ledger, model.exporters, model.now
-    tr, order = now.rows, now.order
-    e, b = L.exporter[tr], L.buyer[tr]
-    E = ex.n
-    orders_e = group_sum(e, order, E)
-    fill_e = np.where(orders_e > 0, np.minimum(1.0, ex.stock / np.maximum(orders_e, 1e-12)), 1.0)
-    fill_e[~ex.active] = 0.0
-    fill = fill_e[e]
-    delivered = order * fill
-    ordered = order > 0
-
-    # one draw per order decides both the act (u < o) and its detection (u < o m): given an act,
-    # u / o is uniform, so the act is detected with probability m, as with a draw of its own
-    u = model.streams["fulfilment"].random(tr.size)
-    opp = ordered & (u < ex.opportunism[e])
-    mon = dynamics.monitoring(
-        model.buyers.monitoring[b],
-        L.trust[tr],
-        p["excessive_trust"],
-        p["excessive_trust_threshold"],
-        p["excessive_trust_strength"],
-    )
-    detected = opp & (u < ex.opportunism[e] * mon)
-
-    kept = 1.0 - p["shading"] * opp
-    value = fill * ex.quality[e] * kept + model.policy.fit_bonus * L.communication[tr]
-    revenue = delivered * ex.price[e]
-    margin = delivered * (ex.price[e] - ex.unit_cost[e] * (1.0 - 0.5 * p["shading"] * opp))
-    L.volume[tr] += delivered
-    L.revenue[tr] += revenue
-    L.margin[tr] += margin
-    L.n_orders[tr] += ordered
-
-    now.update(
-        ordered=ordered,
-        delivered=delivered,
-        opportunistic=opp,
-        detected=detected,
-        value=value,
-        payoff=p["profit"] * fill * kept * ordered,
-        orders_e=orders_e,
-        delivered_e=group_sum(e, delivered, E),
-        revenue_e=group_sum(e, revenue, E),
-        margin_e=group_sum(e, margin, E),
-        revenue_hhi=_hhi(e, revenue, E),
-        opportunistic_acts=int(opp.sum()),
-        detected_acts=int(detected.sum()),
-        value_received=value[ordered],
-    )
-
-
-def _hhi(group: np.ndarray, revenue: np.ndarray, n: int) -> np.ndarray:
-    """Per exporter, the Herfindahl index of this tick's revenue over its customers."""
-    total = group_sum(group, revenue, n)
-    sq = group_sum(group, revenue * revenue, n)
-    out = np.full(n, np.nan)
-    np.divide(sq, total * total, out=out, where=total > 0)
+# ---------------------------------------------------------------------------------------------
+# demand
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _expected_demand(size, phase, t, P):
+    out = np.empty(size.size)
+    for b in range(size.size):
+        out[b] = eq.expected_demand(np.float64(size[b]), np.float64(phase[b]), t, P)
     return out
 
 
-def plan(model, t: int) -> None:
-    """Score last tick's forecasts, forecast next tick, set stock, and book inventory costs and profit."""
-    p, ex, now = model.p, model.exporters, model.now
-    # the numba kernel does exponential smoothing and information sharing in one pass (None otherwise)
-    forecast_e = kernels.plan_forecasts(model, t) if kernels.ENABLED else None
-    if forecast_e is None:
-        forecast_e = _forecast(model, t)
-
-    # base-stock inventory: unsold stock carries over (at a holding cost);
-    # production brings stock up to forecast plus safety stock, within capacity
-    if kernels.ENABLED:  # the same per-exporter equations in one compiled pass
-        holding, stockout, profit = kernels._plan_exporters(
-            ex.stock, now.delivered_e, now.orders_e, forecast_e, ex.capacity, ex.active, now.margin_e,
-            now.contact_spend, now.revenue_e, ex.revenue_total, ex.profit_total, ex.profit_smooth,
-            ex.neg_profit_ticks, float(p["holding_cost"]), float(p["stockout_cost"]), float(p["safety_stock"]))
-        now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
-        return
-    left = np.maximum(ex.stock - now.delivered_e, 0.0)
-    holding = p["holding_cost"] * left
-    stockout = p["stockout_cost"] * (now.orders_e - now.delivered_e)
-    target = (1 + p["safety_stock"]) * forecast_e
-    ex.stock = np.where(ex.active, left + np.clip(target - left, 0.0, ex.capacity), 0.0)
-    profit = now.margin_e - holding - stockout - now.contact_spend
-    profit[~ex.active] = 0.0
-    ex.revenue_total += now.revenue_e
-    ex.profit_total += profit
-    ex.profit_smooth = 0.9 * ex.profit_smooth + 0.1 * profit
-    ex.neg_profit_ticks = np.where(ex.profit_smooth < 0, ex.neg_profit_ticks + 1, 0)
-    now.update(holding_e=holding, stockout_e=stockout, profit_e=profit)
+@kernel
+def _demand(expected, eps, P):
+    out = np.empty(expected.size)
+    for b in range(expected.size):
+        out[b] = eq.demand(expected[b], eps[b], P)
+    return out
 
 
-def _forecast(model, t: int) -> np.ndarray:
-    """Score last tick's forecasts and forecast next tick's orders of trading rows; per-exporter sum of forecasts."""
-    p, L, ex, now = model.p, model.ledger, model.exporters, model.now
-    tr, y = now.rows, now.order
-    e, b = L.exporter[tr], L.buyer[tr]
-    E = ex.n
+def expected_demand(model, t: int) -> np.ndarray:
+    """Every buyer's expected demand at tick ``t`` (dynamics.expected_demand)."""
+    return _expected_demand(model.buyers.size, model.buyers.phase, t, model.P)
 
-    method, alpha = p["forecast_method"], p["forecast_alpha"]
-    now.forecast_abs_error = float(np.abs(L.forecast[tr] - y).sum())
-    now.forecast_actual = float(y.sum())
-    if method == "moving_average":
-        L.hist[tr, t % L.hist.shape[1]] = y
-        f = L.hist[tr].mean(axis=1)
-    elif method == "exponential_smoothing":
-        f = alpha * y + (1 - alpha) * L.level[tr]
-        L.level[tr] = f
-    else:  # seasonal index, estimated per exporter from its total orders
-        P = p["season_period"]
-        s_now = ex.season_index[:, t % P]
-        level_prev = L.level[tr]
-        level = alpha * y / s_now[e] + (1 - alpha) * level_prev
-        L.level[tr] = level
-        total_y, total_level = group_sum(e, y, E), group_sum(e, level_prev, E)
-        ratio = np.where(total_level > 0, total_y / np.maximum(total_level, 1e-12), s_now)
-        ex.season_index[:, t % P] = (1 - alpha) * s_now + alpha * ratio
-        ex.season_index /= ex.season_index.mean(axis=1, keepdims=True)
-        f = level * ex.season_index[e, (t + 1) % P]
-    if p["information_sharing"]:
-        # committed buyers share their own forecast of next tick's demand
-        share = np.where(now.demand[b] > 0, y / np.maximum(now.demand[b], 1e-12), 0.0)
-        shared = share * model.expected_demand(t + 1)[b]
-        f = np.where(L.stage[tr] == COMMITMENT, shared, f)
-    L.forecast[tr] = f
-    return group_sum(e, f, E)
+
+def draw_demand(model, t: int) -> np.ndarray:
+    """This tick's demand of every buyer (dynamics.demand)."""
+    eps = model.streams["demand"].standard_normal(model.buyers.n)
+    return _demand(model.expected_demand(t), eps, model.P)
+
+
+# ---------------------------------------------------------------------------------------------
+# orders
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, beta,
+                  n_buyers):
+    """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness)."""
+    n = tr.size
+    x = np.empty(n)
+    top = np.full(n_buyers, -np.inf)
+    for k in range(n):
+        i = U(tr[k])
+        b, e = U(buyer[i]), U(exporter[i])
+        v = beta * eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), np.float64(trust[i]),
+                                     np.float64(commitment[i]))
+        x[k] = v
+        top[b] = max(top[b], v)
+    total = np.zeros(n_buyers)
+    for k in range(n):
+        b = U(buyer[U(tr[k])])
+        x[k] = np.exp(x[k] - top[b])
+        total[b] += x[k]
+    for k in range(n):
+        i = U(tr[k])
+        b = U(buyer[i])
+        o = demand[b] * (x[k] / total[b])
+        x[k] = o
+        order_col[i] = F32(o)
+    return x
+
+
+@kernel
+def _reinforcement_orders(tr, buyer, preference, gumbel, demand, order_col, beta, n_buyers):
+    """One supplier per buyer, drawn with probability softmax(beta J) by the Gumbel-max trick: the row with the
+    largest ``beta J + g`` gets the whole demand (the first such row on a tie)."""
+    n = tr.size
+    best = np.full(n_buyers, -np.inf)
+    at = np.full(n_buyers, -1, np.int64)
+    for k in range(n):
+        b = U(buyer[U(tr[k])])
+        key = beta * np.float64(preference[U(tr[k])]) + gumbel[k]
+        if key > best[b]:
+            best[b] = key
+            at[b] = k
+    out = np.zeros(n)
+    for k in range(n):
+        i = U(tr[k])
+        b = U(buyer[i])
+        o = demand[b] if at[b] == k else 0.0
+        out[k] = o
+        order_col[i] = F32(o)
+    return out
+
+
+def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray) -> Orders:
+    """Every trading row's order this tick, by the choice rule (also written to the ledger's ``order``)."""
+    P, L, by, ex = model.P, model.ledger, model.buyers, model.exporters
+    if P.choice_rule == LOGIT:
+        order = _logit_orders(rows, L.buyer, L.exporter, ex.quality, model.relative_price, by.price_sensitivity,
+                              L.trust, L.commitment, demand, L.order, P.beta, by.n)
+    else:
+        g = model.streams["choice"].gumbel(size=rows.size)
+        order = _reinforcement_orders(rows, L.buyer, L.preference, g, demand, L.order, P.beta, by.n)
+    return Orders(rows, order)
+
+
+# ---------------------------------------------------------------------------------------------
+# fulfil, invest, judge and the row-local forecasts, in one pass over the trading rows.
+# Within a row the parts run in the engine's phase order; no part reads another row, so one pass
+# gives what the phases give one after the other.
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
+                exporter, buyer, stage, stock, active, propensity, quality, price, unit_cost,
+                monitoring, size, partnership, importance, n_trading,
+                trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
+                outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
+                tc_c, tk_c, ti_c, commitment_c, preference, level, hist):
+    n = tr.size
+    E = stock.size
+    orders_e = np.zeros(E)
+    for k in range(n):
+        orders_e[U(exporter[U(tr[k])])] += order[k]
+    fill_e = np.empty(E)
+    for j in range(E):
+        fill_e[j] = eq.fill_rate(stock[j], orders_e[j], active[j])
+    acts = np.zeros(2, np.int64)  # opportunistic acts, detected acts
+    received = np.empty(n + 1)  # value received by the rows that ordered, in row order
+    n_received = 0
+    err = 0.0
+    delivered_e, revenue_e, margin_e, rev2_e = np.zeros(E), np.zeros(E), np.zeros(E), np.zeros(E)
+    forecast_e = np.zeros(E)
+    width = hist.shape[1]
+    for k in range(n):
+        i = U(tr[k])
+        e, b = U(exporter[i]), U(buyer[i])
+        y = order[k]
+        # ---- fulfil ----
+        fill = fill_e[e]
+        d = y * fill
+        ordered = y > 0
+        mon = eq.monitoring(np.float64(monitoring[b]), np.float64(trust_c[i]), P)
+        act, detected = eq.opportunism(u_act[k], propensity[e], mon, ordered)
+        v = eq.delivered_value(fill, quality[e], act, np.float64(comm[i]), P)
+        rev, mar = eq.sale(d, price[e], unit_cost[e], act, P)
+        volume[i] = F32(np.float64(volume[i]) + d)
+        revenue_c[i] = F32(np.float64(revenue_c[i]) + rev)
+        margin_c[i] = F32(np.float64(margin_c[i]) + mar)
+        n_orders[i] += ordered
+        acts[0] += act
+        acts[1] += detected
+        received[n_received] = v
+        n_received += ordered
+        delivered_e[e] += d
+        revenue_e[e] += rev
+        margin_e[e] += mar
+        rev2_e[e] += rev * rev
+        # ---- invest ----
+        inv = eq.investment_update(np.float64(investment[i]), d, np.float64(size[b]), stage[i] >= EXPANSION,
+                                   partnership[b], P)
+        investment[i] = F32(inv)
+        sc = eq.switching_cost(np.float64(investment[i]), np.float64(importance[b]), n_trading[b] - 1, P)
+        switching[i] = F32(sc)
+        # ---- judge ----
+        o, x, s = eq.satisfaction_update(np.float64(outcome_c[i]), np.float64(expectation_c[i]), v, ordered, P)
+        outcome_c[i], expectation_c[i], satisfaction_c[i] = F32(o), F32(x), F32(s)
+        low_sat[i] = eq.dissatisfied_ticks(low_sat[i], s, P)
+        perceived_c[i] = F32(eq.perceived_satisfaction(np.float64(perceived_c[i]), y, np.float64(forecast[i]), s,
+                                                       survey_now, P))
+        sv = np.float64(shared[i])
+        if P.value_alignment != 0.0:
+            sv = eq.align_values(sv, np.float64(comm[i]), P)
+            shared[i] = F32(sv)
+        tc, tk, ti, trust = eq.trust_update(np.float64(tc_c[i]), np.float64(tk_c[i]), np.float64(ti_c[i]),
+                                            np.float64(comm[i]), sv, s, detected, stage[i] == COMMITMENT, P)
+        tc_c[i], tk_c[i], ti_c[i], trust_c[i] = F32(tc), F32(tk), F32(ti), F32(trust)
+        commitment_c[i] = F32(eq.commitment_update(np.float64(commitment_c[i]), trust, sv, o, np.float64(switching[i]),
+                                                   partnership[b], detected, P))
+        preference[i] = F32(eq.preference_update(np.float64(preference[i]), eq.visit_payoff(fill, act, ordered, P), P))
+        # ---- plan: score this tick's forecast, forecast next tick (row-local methods) ----
+        err += abs(np.float64(forecast[i]) - y)
+        if P.forecast_method == EXPONENTIAL_SMOOTHING:
+            f = eq.smoothed(np.float64(level[i]), y, P)
+            level[i] = F32(f)
+        elif P.forecast_method == MOVING_AVERAGE:
+            hist[i, t % width] = F32(y)
+            f = 0.0
+            for w in range(width):
+                f += np.float64(hist[i, w])
+            f = f / width
+        else:
+            continue  # the seasonal index needs every row's level first: _seasonal_rows
+        if P.information_sharing and stage[i] == COMMITMENT:
+            f = eq.shared_forecast(y, demand[b], expected_next[b])
+        forecast[i] = F32(f)
+        forecast_e[e] += np.float64(forecast[i])
+    return acts, received[:n_received], err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e
+
+
+@kernel
+def _seasonal_rows(tr, order, demand, expected_next, t, P, exporter, buyer, stage, level, forecast, season):
+    """Seasonal-index forecasts: per row ``L <- alpha y / s_now + (1 - alpha) L``; per exporter the index of
+    this season ``s <- (1 - alpha) s + alpha sum(y) / sum(L_before)`` (renormalised to mean 1); the forecast
+    ``f = L s_next`` (or the buyer's shared forecast); returns the per-exporter sums of the forecasts."""
+    E, period = season.shape
+    now, nxt = t % period, (t + 1) % period
+    a = P.forecast_alpha
+    total_y, total_level = np.zeros(E), np.zeros(E)
+    for k in range(tr.size):
+        i = U(tr[k])
+        e = U(exporter[i])
+        total_y[e] += order[k]
+        total_level[e] += np.float64(level[i])
+        level[i] = F32(a * order[k] / season[e, now] + (1.0 - a) * np.float64(level[i]))
+    for e in range(E):
+        s_now = season[e, now]
+        ratio = total_y[e] / max(total_level[e], 1e-12) if total_level[e] > 0 else s_now
+        season[e, now] = (1.0 - a) * s_now + a * ratio
+        mean = 0.0
+        for s in range(period):
+            mean += season[e, s]
+        mean /= period
+        for s in range(period):
+            season[e, s] /= mean
+    forecast_e = np.zeros(E)
+    for k in range(tr.size):
+        i = U(tr[k])
+        e, b = U(exporter[i]), U(buyer[i])
+        f = np.float64(level[i]) * season[e, nxt]
+        if P.information_sharing and stage[i] == COMMITMENT:
+            f = eq.shared_forecast(order[k], demand[b], expected_next[b])
+        forecast[i] = F32(f)
+        forecast_e[e] += np.float64(forecast[i])
+    return forecast_e
+
+
+def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndarray) -> Deliveries:
+    """Deliver, book, judge and forecast every trading row (``n_trading``: trading rows per buyer)."""
+    P, L, ex, by = model.P, model.ledger, model.exporters, model.buyers
+    tr = orders.rows
+    u_act = model.streams["fulfilment"].random(tr.size)
+    expected_next = model.expected_demand(t + 1) if P.information_sharing else np.zeros(1)
+    survey_now = bool(P.survey and t % P.survey_every == 0)
+    (acts, received, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e) = _trade_rows(
+        tr, orders.order, demand, expected_next, u_act, survey_now, t, P,
+        L.exporter, L.buyer, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price, ex.unit_cost,
+        by.monitoring, by.size, by.partnership, by.importance, n_trading,
+        L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
+        L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
+        L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
+    if P.forecast_method == SEASONAL_INDEX:
+        forecast_e = _seasonal_rows(tr, orders.order, demand, expected_next, t, P, L.exporter, L.buyer, L.stage,
+                                    L.level, L.forecast, ex.season_index)
+    hhi = np.full(ex.n, np.nan)  # Herfindahl index of this tick's revenue over each exporter's customers
+    np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
+    return Deliveries(orders_e, delivered_e, revenue_e, margin_e, hhi, int(acts[0]), int(acts[1]), received,
+                      forecast_e, float(err), float(np.add.reduce(orders.order)))
+
+
+# ---------------------------------------------------------------------------------------------
+# plan: stock, costs and profit per exporter
+# ---------------------------------------------------------------------------------------------
+@kernel
+def _plan_exporters(P, stock, delivered, orders, forecast, capacity, active, margin, spend, revenue, revenue_total,
+                    profit_total, profit_smooth, neg_ticks):
+    E = stock.size
+    holding, stockout, profit = np.empty(E), np.empty(E), np.empty(E)
+    for j in range(E):
+        stock[j], unsold = eq.restock(stock[j], delivered[j], forecast[j], capacity[j], active[j], P)
+        profit[j], holding[j], stockout[j] = eq.exporter_profit(margin[j], unsold, orders[j], delivered[j], spend[j],
+                                                                active[j], P)
+        revenue_total[j] += revenue[j]
+        profit_total[j] += profit[j]
+        profit_smooth[j] = eq.smoothed_profit(profit_smooth[j], profit[j])
+        neg_ticks[j] = neg_ticks[j] + 1 if profit_smooth[j] < 0 else 0
+    return holding, stockout, profit
+
+
+def plan(model, deliveries: Deliveries, spend: np.ndarray) -> Accounts:
+    """Next tick's stock from the forecasts; this tick's holding and stock-out costs and profit, per exporter."""
+    ex, d = model.exporters, deliveries
+    return Accounts(*_plan_exporters(model.P, ex.stock, d.delivered_e, d.orders_e, d.forecast_e, ex.capacity,
+                                     ex.active, d.margin_e, spend, d.revenue_e, ex.revenue_total, ex.profit_total,
+                                     ex.profit_smooth, ex.neg_profit_ticks))
+
+
+@kernel
+def _launch_stock(P, stock, capacity, exporter, stage, forecast):
+    E = stock.size
+    target = np.zeros(E)
+    for i in range(stage.size):
+        if stage[i] > 0 and stage[i] < 4:
+            target[U(exporter[i])] += np.float64(forecast[i])
+    for j in range(E):
+        stock[j] = max(stock[j], min((1.0 + P.safety_stock) * target[j], capacity[j]))
 
 
 def launch_stock(model) -> None:
     """Stock for tick 1: at least the forecast of relationships already trading, plus safety stock.
 
-    Exporters launch with a tenth of their fair share of market demand; when
-    buyers start out trading (``initial_awareness='all'``, the WKH set-up) the
-    launch stock also covers their forecast orders, within capacity, so that
-    the first visits are served like every later one.
+    Exporters launch with a tenth of their fair share of market demand; when buyers start out trading
+    (``initial_awareness='all'``, the WKH set-up) the launch stock also covers their forecast orders,
+    within capacity, so that the first visits are served like every later one.
     """
-    p, L, ex = model.p, model.ledger, model.exporters
-    tr = np.flatnonzero((L.stage > 0) & (L.stage < 4))
-    if tr.size == 0:
-        return
-    target = (1 + p["safety_stock"]) * group_sum(L.exporter[tr], L.forecast[tr].astype(np.float64), ex.n)
-    ex.stock = np.maximum(ex.stock, np.minimum(target, ex.capacity))
-
-
-def invest(model) -> None:
-    """Relationship-specific investment and switching costs of trading rows (after fulfilment)."""
-    if kernels.ENABLED:
-        return kernels.invest(model)
-    p, L, by, now = model.p, model.ledger, model.buyers, model.now
-    tr = now.rows
-    b = L.buyer[tr]
-    L.investment[tr] = dynamics.investment_update(
-        L.investment[tr],
-        now.delivered / by.size[b],
-        L.stage[tr] >= EXPANSION,
-        rate=p["investment_rate"] * np.where(by.partnership[b], 2.0, 1.0),
-        depreciation=p["investment_depreciation"],
-    )
-    alternatives = group_sum(b, None, by.n)[b] - 1
-    L.switching_cost[tr] = dynamics.switching_cost(
-        L.investment[tr], by.importance[b], alternatives, strength=p["switching_cost_strength"]
-    )
+    L, ex = model.ledger, model.exporters
+    _launch_stock(model.P, ex.stock, ex.capacity, L.exporter, L.stage, L.forecast)

@@ -13,7 +13,8 @@ import pytest
 import sim
 import sim.archive as archive_module
 from sim.archive import Archive
-from sim.ledger import COLUMNS, DISSOLVED
+from sim.ledger import COLUMNS
+from sim.vocab import DISSOLVED
 
 SMALL = dict(n_exporters=8, n_buyers=250, initial_relationships=2.0, cooldown=6, media_reach=2.0)
 #: a budget that holds a few chunks of SMALL's archive, so that runs keep some in memory and spill the rest

@@ -19,7 +19,8 @@ import solara  # noqa: E402
 
 import sim  # noqa: E402
 from sim import dashboard as d  # noqa: E402
-from sim.parameters import BY_NAME, DEFAULTS, STAGES  # noqa: E402
+from sim.parameters import BY_NAME, DEFAULTS  # noqa: E402
+from sim.vocab import STAGES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = {"n_exporters", "n_buyers", "contact_budget", "values_spread", "switching_cost_strength",

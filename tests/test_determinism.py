@@ -77,7 +77,7 @@ def test_demand_stream_is_common_across_policies_and_trial_rates():
         out = []
         for _ in range(25):
             model.step()
-            out.append(model.now.demand.copy())
+            out.append(model.last_tick.demand.copy())
         return np.array(out)
 
     base = demands()

@@ -11,9 +11,8 @@ import pytest
 
 import sim
 import sim.model as model_module
-from sim import dynamics, lifecycle
-from sim.grouped import group_second_max
-from sim.ledger import AWARENESS, COMMITMENT, DISSOLVED
+from sim import lifecycle
+from sim.vocab import AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, DISSOLVED
 
 SMALL = dict(n_exporters=8, n_buyers=250, initial_relationships=2.0, cooldown=6, media_reach=2.0)
 
@@ -91,23 +90,33 @@ def _better_alternative_full_scan(model, tr, u_review):
     p, L, ex, by = model.p, model.ledger, model.exporters, model.buyers
     live = np.flatnonzero(L.stage != DISSOLVED)
     b, e = L.buyer[live], L.exporter[live]
-    trust = np.where(L.stage[live] == AWARENESS, p["calculus_trust"], L.trust[live])
-    a = dynamics.attractiveness(ex.quality[e], model.relative_price[e], by.price_sensitivity[b], trust, L.commitment[live])
+    trust = np.where(L.stage[live] == AWARENESS, p["calculus_trust"], L.trust[live].astype(np.float64))
+    a = ex.quality[e] - by.price_sensitivity[b].astype(np.float64) * (model.relative_price[e] - 1.0) + trust \
+        + L.commitment[live].astype(np.float64)
     a = np.where(ex.active[e], a, -np.inf)
-    best_other, _ = group_second_max(b, a, by.n)
-    pos = np.searchsorted(live, tr)
-    gain = best_other[pos] - a[pos]
-    reviewing = (L.stage[tr] < COMMITMENT) & (u_review < by.review_rate[L.buyer[tr]])
-    return reviewing & (gain > L.switching_cost[tr] + p["switch_margin"])
+    out = np.zeros(tr.size, bool)
+    for k, i in enumerate(tr):
+        if not (L.stage[i] < COMMITMENT and u_review[k] < by.review_rate[L.buyer[i]]):
+            continue
+        if L.trust[i] < p["breakdown_trust"] or L.low_sat[i] >= p["patience"]:
+            continue  # ends another way first
+        mine = live == i
+        others = a[(b == L.buyer[i]) & ~mine]
+        best = others.max() if others.size else -np.inf
+        out[k] = best - a[mine][0] > np.float64(L.switching_cost[i]) + p["switch_margin"]
+    return out
 
 
 @pytest.mark.parametrize("share", [0.0, 0.05, 1.0])
 def test_better_alternative_scans_only_reviewing_buyers_with_the_same_result(share):
     m = _run(ticks=50, exit_rate=0.01)
-    L = m.ledger
-    tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED))
+    L, by, ex = m.ledger, m.buyers, m.exporters
+    tr = np.flatnonzero((L.stage > AWARENESS) & (L.stage < DISSOLVED)).astype(np.int32)
     u = np.random.default_rng(1).random(tr.size) * (m.p["review_rate"] / max(share, 1e-9))
-    fast = lifecycle._better_alternative(m, tr, u)
+    cause, _ = lifecycle._stage_moves(tr, u, m.P, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat,
+                                      by.review_rate, L.buyer, L.exporter, L.switching_cost, ex.quality,
+                                      m.relative_price, by.price_sensitivity, ex.active)
+    fast = cause == BETTER_ALTERNATIVE
     slow = _better_alternative_full_scan(m, tr, u)
     assert np.array_equal(fast, slow)
     if share == 1.0:
@@ -142,31 +151,62 @@ def test_benchmark_harness_writes_every_figure(tmp_path):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from benchmarks.run import main
+    from benchmarks.phases import PHASES
+    from benchmarks.run import main, market
 
-    main(["--sizes", "300,1200", "--ticks", "3", "--repeats", "1", "--repeats-largest", "1",
-          "--speedup-size", "300", "--speedup-ticks", "3", "--construction", "5000", "--repeats-numpy", "1",
-          "--no-compile-time", "--out", str(tmp_path)])
+    main(["--sizes", "300,1200", "--ticks", "3", "--repeats", "1", "--repeats-largest", "1", "--threads", "1,2",
+          "--repeats-threads", "1", "--speedup-size", "300", "--speedup-ticks", "3", "--construction", "5000",
+          "--no-compile-time", "--e2e-ticks", "2,4", "--e2e-repeats", "1", "--no-e2e-profile", "--default-ticks", "20",
+          "--default-runs", "2", "--no-default-cli", "--out", str(tmp_path)])
     r = json.loads((tmp_path / "bench.json").read_text())
     assert (tmp_path / "scaling.png").stat().st_size > 10_000
-    assert {"date", "cpu", "cores", "OPENBLAS_CORETYPE"} <= set(r["machine"])
+    assert {"date", "cpu", "cores", "numba", "numba_threads_max", "OPENBLAS_CORETYPE"} <= set(r["machine"])
+    assert r["compile"] == {"measured": False}
     for s in r["scaling"]:
         assert s["live_min"] <= s["live_mean"] <= s["live_max"]
         assert s["relationship_ticks_per_s"] == pytest.approx(s["live_mean"] * 3 / s["seconds_total"])
+        assert s["relationship_ticks_per_s_wall"] == pytest.approx(s["live_mean"] * 3 / s["wall_seconds_total"])
+        assert sum(s["per_tick"]["live"]) == pytest.approx(s["live_mean"] * 3)
+        assert sum(s["per_tick"]["cpu_s"]) == pytest.approx(s["seconds_total"])
         assert s["bytes_per_live_relationship"] > 100
         assert s["memory"]["events"] > 0 and s["memory"]["event_log_bytes"] > 0
     assert np.isfinite(r["fitted_exponent"])
     assert 3000 < r["construction"]["relationships"] <= 5000  # duplicate draws of a pair are dropped
     phases = r["phases"]["seconds_per_tick"]
     assert sum(v for k, v in phases.items() if k != "total") == pytest.approx(phases["total"])
+    # every phase of MarketModel.step is still where benchmarks/phases.py wraps it (compaction: every 10th tick)
+    assert all(r["phases"]["calls"][k] == r["phases"]["ticks"] for k in PHASES if k not in ("compact", "sort"))
     assert r["speedup"]["same_trajectory"] and r["speedup"]["speedup"] > 1
     assert r["speedup_default_market"]["same_trajectory"]
-    # both engine paths are measured, on the same markets
-    assert [x["target_live"] for x in r["scaling_numpy"]] == [x["target_live"] for x in r["scaling"]]
-    assert {x["engine"] for x in r["scaling_numpy"]} == {"numpy"}
     parts = r["scaling"][-1]["memory"]["parts_bytes"]
     assert sum(parts.values()) == r["scaling"][-1]["memory"]["peak_bytes"]  # the breakdown adds up to the peak
     assert parts["mesa_agents"] > 0 and parts["archive"] >= 0
+    # numba threads: the largest market with 1 (and 2) threads; the thread count changes no result
+    th = r["threads"]["by_threads"]
+    assert "1" in th and set(th) <= {"1", "2"}
+    assert all(x["numba_threads"] == int(k) for k, x in th.items())
+    assert len({(x["live_mean"], x["ledger_rows"]) for x in th.values()}) == 1
+    # relsim run end to end on the largest size's market: a scenario file that loads back to that market
+    e = r["end_to_end"]
+    assert e["scenario_loads_to_market"] and e["prefix_matches"] and e["ticks"] == [2, 4]
+    assert e["extra_relationship_ticks"] == e["runs"]["4"]["relationship_ticks"] - e["runs"]["2"]["relationship_ticks"] > 0
+    assert 0.5 < e["live_mean_extra_ticks"] / r["scaling"][-1]["live_mean"] < 2
+    for n, run in e["runs"].items():
+        assert run["ticks"] == int(n) and run["rows"]["timeseries"] == int(n) and run["rows"]["events"] > 0
+        assert len(run["figures"]) >= 7 and min(run["figures"].values()) > 1000 and run["report_bytes"] > 10_000
+        assert run["wall_s"] > 0 and run["max_rss_bytes"] > 10**7
+    stages = {s["stage"]: s for s in e["breakdown"]["stages"]}
+    assert stages["ticks"]["calls"] == 1 and stages["build the market"]["calls"] == 1
+    assert stages["figures"]["calls"] == 1 and stages["report.html"]["calls"] == 1
+    inner = [s["wall_s"] for s in e["breakdown"]["stages"] if s["indent"] == 1]  # inside the experiment, one after another
+    assert sum(inner) <= stages["experiment: run, write, figures, report"]["wall_s"] <= e["breakdown"]["process"]["wall_s"]
+    assert "profile" not in e
+    # the default market in a fresh process (with numba's cache)
+    dm = r["default_market"]
+    assert "cold" not in dm and "cli" not in dm and dm["ticks"] == 20
+    assert all((x["exporters"], x["buyers"]) == (20, 500) for x in dm["cached"]["runs"])
+    assert dm["cached"]["per_run_wall_s"] > 0 and dm["cached"]["import_s"] > 0
+    assert r["scaling"][-1]["params"] == market(1200)
 
 
 @pytest.mark.parametrize("every", [3, 10, 10**9])
@@ -193,3 +233,38 @@ def test_records_mean_equals_numpy_mean():
         for dtype in (np.float32, np.float64):
             x = (g.standard_normal(n) * g.uniform(0.01, 100.0)).astype(dtype)
             assert _mean(x) == float(x.mean()), (n, dtype)
+
+
+@pytest.mark.parametrize("cooldown", [1, 8])
+def test_admit_takes_the_first_unblocked_candidate_of_each_pair(cooldown):
+    """Ledger.admit (one compiled walk in key order) admits exactly the first candidate of each pair that is
+    not blocked (live, dissolved less than ``cooldown`` ago, or in the cooling index), appends them in
+    candidate order and points the pair index at the new rows."""
+    import copy
+
+    m = _run(ticks=45, cooldown=cooldown, exit_rate=0.01)
+    m.ledger.compact(m.steps, m.p["cooldown"])
+    m.run_for(3)  # some dissolved rows in the ledger again, others in the cooling index
+    L = m.ledger
+    assert np.any(L.stage == DISSOLVED)
+    if cooldown > 1:
+        assert L._cool_keys.size > 0
+    g = np.random.default_rng(7)
+    n = 3000
+    old = g.integers(L.n, size=n // 2)  # pairs the ledger knows (live or dissolved)
+    e = np.concatenate([L.exporter[old], g.integers(m.exporters.n, size=n // 2)]).astype(np.int64)
+    b = np.concatenate([L.buyer[old], g.integers(m.buyers.n, size=n // 2)]).astype(np.int64)
+    e, b = np.concatenate([e, e[:300]]), np.concatenate([b, b[:300]])  # duplicates
+    t, cd = m.steps + 1, m.p["cooldown"]
+    _, first = np.unique(L.pair_key(e, b), return_index=True)
+    first.sort()
+    expected = first[~L.blocked(e[first], b[first], t, cd)]
+    led = copy.deepcopy(L)
+    pos, rows = led.admit(e, b, t, cd)
+    assert 0 < pos.size < e.size
+    assert np.array_equal(pos, expected)
+    assert np.array_equal(rows, np.arange(L.n, L.n + pos.size))
+    assert np.array_equal(led.find(e[pos], b[pos]), rows)
+    assert np.all(np.diff(led._keys) > 0)  # the index stays sorted, one entry per pair
+    if cooldown == 1:  # pairs whose dissolved row is still in the ledger meet again: their key is re-pointed
+        assert np.count_nonzero(L.find(e[pos], b[pos]) >= 0) > 0

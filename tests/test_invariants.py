@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 import sim
 from sim import dynamics
-from sim.ledger import COMMITMENT, DISSOLVED, EXPANSION
-from sim.parameters import DISSOLUTION_CAUSES
+from sim.vocab import COMMITMENT, DISSOLVED, EXPANSION
+from sim.parameters import record, validate
+from sim.vocab import DISSOLUTION_CAUSES
 
 #: every transition the lifecycle allows (from, to); "none" -> awareness is a first meeting
 ALLOWED = {
@@ -169,25 +170,22 @@ unit = st.floats(0, 1)
     ce=st.floats(0, 10), sve=st.floats(0, 10),
 )
 def test_trust_update_stays_in_unit_interval(tc, tk, ti, comm, values, sat, detected, committed, gain, loss, penalty, decay, igain, ce, sve):
-    a = lambda x: np.array([x], dtype=np.float64)  # noqa: E731
-    out = dynamics.trust_update(
-        a(tc), a(tk), a(ti), a(comm), a(values), a(sat), a(detected), a(committed),
-        gain=gain, loss=loss, penalty=penalty, calculus_decay=decay, identification_gain=igain,
-        communication_effect=ce, shared_values_effect=sve,
-    )
+    P = record(validate(dict(trust_gain=gain, trust_loss=loss, opportunism_penalty=penalty, calculus_decay=decay,
+                             identification_gain=igain, communication_effect=ce, shared_values_effect=sve)))
+    out = dynamics.trust_update(tc, tk, ti, comm, values, sat, detected, committed, P)
     for x in out:
-        assert 0.0 <= float(x[0]) <= 1.0
-    assert float(out[3][0]) == pytest.approx(float(dynamics.combine_trust(out[0], out[1], out[2])[0]))
+        assert 0.0 <= x <= 1.0
+    assert out[3] == pytest.approx(dynamics.combine_trust(out[0], out[1], out[2]))
 
 
 @settings(max_examples=200, deadline=None)
 @given(c=unit, t=unit, v=unit, benefit=st.floats(-2, 2), sc=st.floats(0, 50), orient=st.sampled_from([0.5, 1.0]),
        gain=unit, decay=unit, sve=st.floats(0, 10), detected=st.booleans(), loss=unit)
 def test_commitment_update_stays_in_unit_interval(c, t, v, benefit, sc, orient, gain, decay, sve, detected, loss):
-    a = lambda x: np.array([x], dtype=np.float64)  # noqa: E731
-    out = dynamics.commitment_update(a(c), a(t), a(v), a(benefit), a(sc), a(orient), gain=gain, decay=decay,
-                                     shared_values_effect=sve, detected=a(detected), betrayal_loss=loss)
-    assert 0.0 <= float(out[0]) <= 1.0
+    P = record(validate(dict(commitment_gain=gain, commitment_decay=decay, shared_values_effect=sve,
+                             opportunism_commitment_loss=loss)))
+    out = dynamics.commitment_update(c, t, v, benefit, sc, orient == 1.0, detected, P)
+    assert 0.0 <= out <= 1.0
 
 
 def test_timeseries_accounting(default_run):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim import dynamics
+from sim.parameters import record, validate
 from conftest import run_model
 
 SEEDS = (0, 1)
@@ -96,13 +97,10 @@ def test_partnership_buyers_keep_relationships_longer():
 
 
 def _trust_after(satisfaction: float, comm=0.3, values=0.7, tk=0.5) -> float:
-    one = lambda x: np.array([x], dtype=np.float64)  # noqa: E731
-    *_, trust = dynamics.trust_update(
-        one(0.2), one(tk), one(0.1), one(comm), one(values), one(satisfaction), one(False), one(False),
-        gain=0.08, loss=0.25, penalty=0.5, calculus_decay=0.05, identification_gain=0.04,
-        communication_effect=1.0, shared_values_effect=1.0,
-    )
-    return float(trust[0])
+    P = record(validate(dict(trust_gain=0.08, trust_loss=0.25, opportunism_penalty=0.5, calculus_decay=0.05,
+                             identification_gain=0.04, communication_effect=1.0, shared_values_effect=1.0)))
+    *_, trust = dynamics.trust_update(0.2, tk, 0.1, comm, values, satisfaction, False, False, P)
+    return trust
 
 
 @pytest.mark.parametrize("shock", [0.05, 0.1, 0.2])
@@ -117,14 +115,12 @@ def test_trust_is_asymmetric(shock, tk):
 
 
 def test_detected_opportunism_destroys_trust_and_commitment():
-    one = lambda x: np.array([x, x], dtype=np.float64)  # noqa: E731
-    kw = dict(gain=0.08, loss=0.25, penalty=0.5, calculus_decay=0.0, identification_gain=0.0,
-              communication_effect=1.0, shared_values_effect=1.0)
-    *_, trust = dynamics.trust_update(one(0.3), one(0.6), one(0.4), one(0.0), one(0.5), one(0.0),
-                                      np.array([False, True]), one(True), **kw)
+    P = record(validate(dict(trust_gain=0.08, trust_loss=0.25, opportunism_penalty=0.5, calculus_decay=0.0,
+                             identification_gain=0.0, communication_effect=1.0, shared_values_effect=1.0,
+                             commitment_gain=0.06, commitment_decay=0.02, opportunism_commitment_loss=0.25)))
+    trust = [dynamics.trust_update(0.3, 0.6, 0.4, 0.0, 0.5, 0.0, detected, True, P)[3] for detected in (False, True)]
     assert trust[1] < trust[0] - 0.3
-    c = dynamics.commitment_update(one(0.6), one(0.7), one(0.6), one(0.6), one(0.5), one(1.0), gain=0.06,
-                                   decay=0.02, shared_values_effect=1.0, detected=np.array([False, True]), betrayal_loss=0.25)
+    c = [dynamics.commitment_update(0.6, 0.7, 0.6, 0.6, 0.5, True, detected, P) for detected in (False, True)]
     assert c[1] == pytest.approx(0.75 * c[0])
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from sim import Buyer, Exporter, MarketModel
-from sim.parameters import BY_NAME, DISSOLUTION_CAUSES, PARAMS, STAGES
+from sim.parameters import BY_NAME, PARAMS
+from sim.vocab import DISSOLUTION_CAUSES, STAGES
 
 TINY = dict(n_exporters=3, n_buyers=40)
 

@@ -16,7 +16,7 @@ import pytest
 
 import sim
 from sim import POLICIES, Policy, PolicyView, register_policy
-from sim.ledger import COMMITMENT, EXPANSION, EXPLORATION
+from sim.vocab import COMMITMENT, EXPANSION, EXPLORATION
 
 MODEL_MD_POLICIES = (
     "uniform",
@@ -174,15 +174,8 @@ def test_registry_is_clean_after_the_test_policy():
         sim.MarketModel(policy="test_exploration_only")
 
 
-@pytest.mark.parametrize("engine", ["numpy", "numba"])
 @pytest.mark.parametrize("bad", ["negative", "nan", "inf", "one_negative", "shape"])
-def test_invalid_priorities_are_rejected(bad, engine, monkeypatch):
-    from sim import kernels
-
-    if engine == "numba" and not kernels.AVAILABLE:
-        pytest.skip("numba not installed")
-    monkeypatch.setattr(kernels, "ENABLED", engine == "numba")
-
+def test_invalid_priorities_are_rejected(bad):
     @register_policy
     class Broken(Policy):
         name = "test_broken"

@@ -44,7 +44,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import norm, qmc
 
-from ..parameters import STAGES
+from ..vocab import STAGES
 from .runs import pmap, scenario_kwargs, seed_for
 
 #: swept parameter -> (low, high)

@@ -162,7 +162,7 @@ def dissolution_rates(events: pd.DataFrame, timeseries: pd.DataFrame) -> pd.Data
 
 
 def _causes() -> tuple[str, ...]:
-    from ..parameters import DISSOLUTION_CAUSES
+    from ..vocab import DISSOLUTION_CAUSES
 
     return DISSOLUTION_CAUSES
 

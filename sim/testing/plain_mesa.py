@@ -1,16 +1,21 @@
 """The same market written the plain Mesa way: the engine's oracle and speed baseline.
 
-Every rule of ``sim.MarketModel`` is written again here, one relationship at a
-time, in plain Python. Each tick runs the engine's phases in the same order,
-and in each phase every agent of the acting kind does its part under
+Each tick runs the engine's phases in the same order, and in each phase every
+agent of the acting kind does its part under
 ``model.agents_by_type[...].shuffle_do(...)``: buyers demand, try suppliers
 out, order, invest, judge and review their suppliers; exporters talk, fulfil
 and plan. Each relationship is a small Python object held in the lists of its
 buyer and its exporter.
 
-Two things are shared with the engine on purpose, so that both versions
+Three things are shared with the engine on purpose, so that both versions
 simulate the same market:
 
+* the equations. Every model equation is written once, as a small scalar
+  function of ``sim.dynamics``; this module calls the same functions, as plain
+  Python (their ``py_func``, collected in the namespace ``eq``), one
+  relationship, buyer or exporter at a time. The parameter record ``P`` they
+  read is built here from this model's own parameters
+  (``sim.parameters.record``);
 * the traits of exporters and buyers (``sim.population.draw_population``) and
   the validated parameters;
 * the random numbers. Each phase draws its numbers up front from the engine's
@@ -19,36 +24,55 @@ simulate the same market:
   Retention policies are vectorised plug-ins, so they are asked once per tick
   for every relationship's weight, as the engine does.
 
-Everything else - the equations, who counts as short of suppliers, the split
-of the contact budget, softmax orders, rationing, stage moves, dissolution,
-cool-downs, the per-tick aggregates - is written independently of the engine
-in plain Python floats. ``tests/test_oracle.py`` checks that, with randomness
-fixed, both give the same trajectories; ``benchmarks`` times both.
+Everything else - the agents and relationship objects, who is trading, who
+counts as short of suppliers, the split of the contact budget, softmax orders,
+rationing, the seasonal index, the order of stage moves, dissolution,
+cool-downs, the per-tick aggregates - is bookkeeping written independently of
+the engine in plain Python floats. ``tests/test_oracle.py`` checks that, with
+randomness fixed, both give the same trajectories; ``benchmarks`` times both.
 """
 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
 import pandas as pd
 
+from sim import dynamics
 from sim.awareness import prospect_weights
 from sim.model import SORT_EVERY
-from sim.parameters import CAUSES, validate
+from sim.parameters import record, validate
 from sim.policies import PolicyView, get_policy
-from sim.population import channel_efficiency, draw_population
+from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
 from sim.streams import make_streams, seed_sequence
+from sim.vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
+                       EXPLORATION, EXPONENTIAL_SMOOTHING, EXPORTER_EXIT, INITIAL, KEY_ACCOUNT_LOSS, LAPSED, LOGIT,
+                       MATCHING, MEDIA, MOVING_AVERAGE, REFERRAL, REINFORCEMENT, SEASONAL_INDEX, TRADE_FAIR, TRIAL,
+                       TRUST_BUILT)
 
-AWARENESS, EXPLORATION, EXPANSION, COMMITMENT, DISSOLVED = range(5)
-CODE = {c: i for i, c in enumerate(CAUSES)}
+
+def _plain_equations(module) -> SimpleNamespace:
+    """The equations of ``module`` as plain Python functions: each compiled function's ``py_func``
+    (the function itself when numba's JIT is disabled)."""
+    out = {}
+    for name, f in vars(module).items():
+        f = getattr(f, "py_func", f)
+        if callable(f) and not name.startswith("_") and getattr(f, "__module__", None) == module.__name__:
+            out[name] = f
+    return SimpleNamespace(**out)
+
+
+#: ``sim.dynamics``' equations, called as plain Python: ``eq.trust_update(...)``
+eq = _plain_equations(dynamics)
+
+#: the cause recorded for each stage move (from, to)
+MOVE_CAUSE = {(EXPLORATION, EXPANSION): TRUST_BUILT, (EXPANSION, COMMITMENT): COMMITTED,
+              (COMMITMENT, EXPANSION): COMMITMENT_DECAY}
 NAN = float("nan")
-
-
-def clip(x, lo, hi):
-    return lo if x < lo else hi if x > hi else x
 
 
 class Rel:
@@ -86,54 +110,45 @@ class PlainExporter(mesa.Agent):
         self.i = i
         self.quality, self.price, self.unit_cost = float(ex.quality[i]), float(ex.price[i]), float(ex.unit_cost[i])
         self.opportunism, self.budget, self.capacity = float(ex.opportunism[i]), float(ex.budget[i]), float(ex.capacity[i])
-        self.values = [float(x) for x in ex.values[i]]
+        self.values = ex.values[i]
         self.rel_price = self.price / m.p["price_mean"]
         self.active, self.exited_at, self.stock = True, -1, float(ex.stock[i])
-        self.season = [1.0] * m.p["season_period"]
+        self.season = [1.0] * m.P.season_period
         self.profit_smooth, self.neg_ticks, self.revenue_total, self.profit_total = 0.0, 0, 0.0, 0.0
         self.rels: list[Rel] = []
 
     def talk(self, t):
-        p = self.model.p
+        P = self.model.P
         if not self.active:
             self.spend = 0.0
             return
         prospects = [r for r in self.rels if r.stage == AWARENESS]
         customers = [r for r in self.rels if r.stage != AWARENESS]
-        acq = self.budget * p["acquisition_share"]
-        ret = self.budget * (1.0 - p["acquisition_share"])
-        eff = self.model.efficiency
-        for r in prospects:
-            r.communication = 1.0 - math.exp(-eff * (acq / len(prospects)))
         total_w = sum(r.w for r in customers)
+        for r in prospects:
+            r.communication = eq.communication(eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, P), P)
         for r in customers:
-            r.communication = 1.0 - math.exp(-eff * (ret * r.w / total_w if total_w > 0 else 0.0))
-        self.spend = ((acq if prospects else 0.0) + (ret if total_w > 0 else 0.0)) * p["contact_cost"]
+            r.communication = eq.communication(eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P), P)
+        self.spend = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
 
     def fulfil(self, t):
-        p, m = self.model.p, self.model
+        m, P = self.model, self.model.P
         customers = [r for r in self.rels if r.trading]
         self.orders = sum(r.order for r in customers)
-        fill = (min(1.0, self.stock / max(self.orders, 1e-12)) if self.orders > 0 else 1.0) if self.active else 0.0
+        fill = eq.fill_rate(self.stock, self.orders, self.active)
         self.delivered = self.revenue_tick = self.margin_tick = rev2 = 0.0
         for r in customers:
             b = m.buyer_list[r.buyer]
             r.fill, r.delivered, r.ordered = fill, r.order * fill, r.order > 0
-            r.opp = r.ordered and r.u < self.opportunism
-            mon = b.monitoring
-            if p["excessive_trust"]:
-                over = clip((r.trust - p["excessive_trust_threshold"]) / max(1.0 - p["excessive_trust_threshold"], 1e-9), 0.0, 1.0)
-                mon = mon * (1.0 - p["excessive_trust_strength"] * over)
-            r.detected = r.opp and r.u < self.opportunism * mon  # the act's own draw decides detection too
-            kept = 1.0 - p["shading"] * r.opp
-            r.value = fill * self.quality * kept + m.policy.fit_bonus * r.communication
-            revenue = r.delivered * self.price
-            margin = r.delivered * (self.price - self.unit_cost * (1.0 - 0.5 * p["shading"] * r.opp))
+            monitoring = eq.monitoring(b.monitoring, r.trust, P)
+            r.opp, r.detected = eq.opportunism(r.u, self.opportunism, monitoring, r.ordered)
+            r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, P)
+            revenue, margin = eq.sale(r.delivered, self.price, self.unit_cost, r.opp, P)
+            r.payoff = eq.visit_payoff(fill, r.opp, r.ordered, P)
             r.volume += r.delivered
             r.revenue += revenue
             r.margin += margin
             r.n_orders += r.ordered
-            r.payoff = p["profit"] * fill * kept * r.ordered
             self.delivered += r.delivered
             self.revenue_tick += revenue
             self.margin_tick += margin
@@ -141,45 +156,41 @@ class PlainExporter(mesa.Agent):
         self.hhi = rev2 / self.revenue_tick**2 if self.revenue_tick > 0 else NAN
 
     def plan(self, t):
-        p, m = self.model.p, self.model
+        m, P = self.model, self.model.P
         customers = [r for r in self.rels if r.trading]
-        alpha, method = p["forecast_alpha"], p["forecast_method"]
+        alpha, method = P.forecast_alpha, P.forecast_method
         m.fc_error += sum(abs(r.forecast - r.order) for r in customers)
         m.fc_actual += sum(r.order for r in customers)
-        if method == "seasonal_index":
-            P = p["season_period"]
-            s_now = self.season[t % P]
+        if method == SEASONAL_INDEX:
+            period = P.season_period
+            s_now = self.season[t % period]
             total_y = sum(r.order for r in customers)
             total_level = sum(r.level for r in customers)
             for r in customers:
                 r.level = alpha * r.order / s_now + (1 - alpha) * r.level
-            self.season[t % P] = (1 - alpha) * s_now + alpha * (total_y / max(total_level, 1e-12) if total_level > 0 else s_now)
-            mean = sum(self.season) / P
+            self.season[t % period] = (1 - alpha) * s_now + alpha * (total_y / max(total_level, 1e-12) if total_level > 0 else s_now)
+            mean = sum(self.season) / period
             self.season = [s / mean for s in self.season]
-        target = 0.0
+        forecast = 0.0
         for r in customers:
-            if method == "moving_average":
+            if method == MOVING_AVERAGE:
                 r.hist[t % len(r.hist)] = r.order
                 f = sum(r.hist) / len(r.hist)
-            elif method == "exponential_smoothing":
-                f = r.level = alpha * r.order + (1 - alpha) * r.level
+            elif method == EXPONENTIAL_SMOOTHING:
+                f = r.level = eq.smoothed(r.level, r.order, P)
             else:
-                f = r.level * self.season[(t + 1) % p["season_period"]]
-            if p["information_sharing"] and r.stage == COMMITMENT:
+                f = r.level * self.season[(t + 1) % P.season_period]
+            if P.information_sharing and r.stage == COMMITMENT:
                 b = m.buyer_list[r.buyer]
-                f = (r.order / max(b.demand, 1e-12) if b.demand > 0 else 0.0) * b.expected_demand(t + 1)
+                f = eq.shared_forecast(r.order, b.demand, b.expected_demand(t + 1))
             r.forecast = f
-            target += f
-        left = max(self.stock - self.delivered, 0.0)
-        self.holding = p["holding_cost"] * left
-        self.stockout = p["stockout_cost"] * (self.orders - self.delivered)
-        target *= 1 + p["safety_stock"]
-        self.stock = left + clip(target - left, 0.0, self.capacity) if self.active else 0.0
-        profit = self.margin_tick - self.holding - self.stockout - self.spend if self.active else 0.0
-        self.profit = profit
+            forecast += f
+        self.stock, unsold = eq.restock(self.stock, self.delivered, forecast, self.capacity, self.active, P)
+        self.profit, self.holding, self.stockout = eq.exporter_profit(
+            self.margin_tick, unsold, self.orders, self.delivered, self.spend, self.active, P)
         self.revenue_total += self.revenue_tick
-        self.profit_total += profit
-        self.profit_smooth = 0.9 * self.profit_smooth + 0.1 * profit
+        self.profit_total += self.profit
+        self.profit_smooth = eq.smoothed_profit(self.profit_smooth, self.profit)
         self.neg_ticks = self.neg_ticks + 1 if self.profit_smooth < 0 else 0
 
 
@@ -188,7 +199,7 @@ class PlainBuyer(mesa.Agent):
         super().__init__(model)
         by = model.by
         self.i = i
-        self.values = [float(x) for x in by.values[i]]
+        self.values = by.values[i]
         self.partnership = bool(by.partnership[i])
         self.size, self.phase = float(by.size[i]), float(by.phase[i])
         self.importance, self.price_sensitivity = float(by.importance[i]), float(by.price_sensitivity[i])
@@ -197,140 +208,98 @@ class PlainBuyer(mesa.Agent):
         self.demand = 0.0
 
     def expected_demand(self, t):
-        p = self.model.p
-        season = 1.0 + p["season_amplitude"] * math.sin(2 * math.pi * (t / p["season_period"] + self.phase))
-        return self.size * max(0.0, 1.0 + p["demand_trend"] * t) * season
+        return eq.expected_demand(self.size, self.phase, t, self.model.P)
 
     def draw_demand(self, t, eps):
-        self.demand = self.expected_demand(t) * max(0.0, 1.0 + self.model.p["demand_noise"] * eps[self.i])
+        self.demand = eq.demand(self.expected_demand(t), eps[self.i], self.model.P)
 
     def attractiveness(self, r, trust):
         ex = self.model.exporter_list[r.ex]
-        return ex.quality - self.price_sensitivity * (ex.rel_price - 1.0) + trust + r.commitment
+        return eq.attractiveness(ex.quality, ex.rel_price, self.price_sensitivity, trust, r.commitment)
 
     def try_out(self, t):
-        m, p = self.model, self.model.p
+        m, P = self.model, self.model.P
         aware = [r for r in self.rels if r.stage == AWARENESS and m.exporter_list[r.ex].active]
         if not aware:
             return
         n_trading = sum(1 for r in self.rels if r.trading)
         committed = any(r.stage == COMMITMENT for r in self.rels)
-        need = min(1.0, max(self.wanted - n_trading, 0) / len(aware)) * (0.1 if committed else 1.0)
         for r in aware:
             ex = m.exporter_list[r.ex]
-            appeal = clip(0.5 + ex.quality - m.expected_value - self.price_sensitivity * (ex.rel_price - 1.0), 0.1, 1.0)
-            if r.u < p["trial_rate"] * need * appeal * (0.5 + r.communication):
+            if r.u < eq.trial_probability(self.wanted, n_trading, len(aware), committed, ex.quality, ex.rel_price,
+                                          self.price_sensitivity, r.communication, P):
                 m.start_trading(r, t)
 
     def place_orders(self, t):
-        p = self.model.p
+        P = self.model.P
         mine = [r for r in self.rels if r.trading]
         if not mine:
             return
-        if p["choice_rule"] == "logit":
-            x = [p["beta"] * self.attractiveness(r, r.trust) for r in mine]
+        if P.choice_rule == LOGIT:
+            x = [P.beta * self.attractiveness(r, r.trust) for r in mine]
             top = max(x)
             e = [math.exp(v - top) for v in x]
             total = sum(e)
             for r, ei in zip(mine, e):
                 r.order = self.demand * (ei / total)
-        else:
-            key = [p["beta"] * r.preference + r.u for r in mine]
+        else:  # reinforcement: the largest beta J + Gumbel noise gets the whole demand (the first on a tie)
+            key = [P.beta * r.preference + r.u for r in mine]
             best = key.index(max(key))
             for k, r in enumerate(mine):
                 r.order = self.demand if k == best else 0.0
 
     def invest(self, t):
-        p = self.model.p
+        P = self.model.P
         mine = [r for r in self.rels if r.trading]
-        rate = p["investment_rate"] * (2.0 if self.partnership else 1.0)
         for r in mine:
-            r.investment = r.investment * (1.0 - p["investment_depreciation"]) + (
-                rate * (r.delivered / self.size) if r.stage >= EXPANSION else 0.0
-            )
-            r.switching_cost = p["switching_cost_strength"] * (
-                r.investment + self.importance * math.exp(-0.5 * (len(mine) - 1))
-            )
+            r.investment = eq.investment_update(r.investment, r.delivered, self.size, r.stage >= EXPANSION,
+                                                self.partnership, P)
+            r.switching_cost = eq.switching_cost(r.investment, self.importance, len(mine) - 1, P)
 
     def judge(self, t):
-        m, p = self.model, self.model.p
-        policy = m.policy
-        s, a = p["satisfaction_smoothing"], p["expectation_adaptation"]
+        P = self.model.P
+        survey_now = P.survey and t % P.survey_every == 0
         for r in self.rels:
             if not r.trading:
                 continue
-            if r.ordered:
-                r.outcome = (1.0 - s) * r.outcome + s * r.value
-                r.expectation = (1.0 - a) * r.expectation + a * r.value
-            sat = r.satisfaction = r.outcome - r.expectation
-            r.low_sat = r.low_sat + 1 if sat < p["dissatisfaction_level"] else 0
-            proxy = clip(r.order / max(r.forecast, 1e-12) - 1.0 if r.forecast > 0 else 0.0, -1.0, 1.0) * 0.5
-            perceived = 0.8 * r.perceived + 0.2 * proxy
-            if policy.database:
-                perceived = 0.5 * perceived + 0.5 * sat
-            if policy.survey and t % p["survey_every"] == 0:
-                perceived = sat
-            r.perceived = perceived
-            if policy.value_alignment:
-                r.shared_values += policy.value_alignment * r.communication * (1.0 - r.shared_values)
-            # trust: calculus wears off, knowledge builds with contact, values and good outcomes
-            sve = p["shared_values_effect"]
-            up = p["communication_effect"] * r.communication + 0.5 * sve * r.shared_values + 2.0 * max(sat, 0.0)
-            down = 2.0 * max(-sat, 0.0)
-            tc = r.tc * (1.0 - p["calculus_decay"])
-            tk = r.tk + min(p["trust_gain"] * up, 1.0) * (1.0 - r.tk) - min(p["trust_loss"] * down, r.tk)
-            ti = r.ti
-            if r.stage == COMMITMENT:
-                ti += min(p["identification_gain"] * sve * r.shared_values, 1.0) * (1.0 - r.ti)
-            keep = 1.0 - p["opportunism_penalty"] if r.detected else 1.0
-            r.tc, r.tk, r.ti = clip(tc * keep, 0.0, 1.0), clip(tk * keep, 0.0, 1.0), clip(ti * keep, 0.0, 1.0)
-            r.trust = 1.0 - (1.0 - r.tc) * (1.0 - r.tk) * (1.0 - r.ti)
-            # commitment: trust, values, benefits and switching costs drive it; it decays
-            sc = r.switching_cost
-            drive = 0.4 * r.trust + 0.2 * min(1.0, sve * r.shared_values) + 0.2 * clip(r.outcome, 0.0, 1.0) + 0.2 * sc / (1.0 + sc)
-            orientation = 1.0 if self.partnership else 0.5
-            c = r.commitment
-            c = c + p["commitment_gain"] * orientation * drive * (1.0 - c) - p["commitment_decay"] * c
-            if r.detected:  # a detected opportunistic act breaks the promise of continuity
-                c *= 1.0 - p["opportunism_commitment_loss"]
-            r.commitment = clip(c, 0.0, 1.0)
-            r.preference = (1.0 - p["gamma"]) * r.preference + r.payoff
+            r.outcome, r.expectation, sat = eq.satisfaction_update(r.outcome, r.expectation, r.value, r.ordered, P)
+            r.satisfaction = sat
+            r.low_sat = eq.dissatisfied_ticks(r.low_sat, sat, P)
+            r.perceived = eq.perceived_satisfaction(r.perceived, r.order, r.forecast, sat, survey_now, P)
+            if P.value_alignment:
+                r.shared_values = eq.align_values(r.shared_values, r.communication, P)
+            r.tc, r.tk, r.ti, r.trust = eq.trust_update(r.tc, r.tk, r.ti, r.communication, r.shared_values, sat,
+                                                        r.detected, r.stage == COMMITMENT, P)
+            r.commitment = eq.commitment_update(r.commitment, r.trust, r.shared_values, r.outcome, r.switching_cost,
+                                                self.partnership, r.detected, P)
+            r.preference = eq.preference_update(r.preference, r.payoff, P)
 
     def review(self, t):
         """Stage moves and dissolutions of this buyer's trading relationships."""
-        m, p = self.model, self.model.p
+        m, P = self.model, self.model.P
         live = [r for r in self.rels if r.stage != DISSOLVED]
         score = {}
         for r in live:
             active = m.exporter_list[r.ex].active
-            score[r.id] = self.attractiveness(r, p["calculus_trust"] if r.stage == AWARENESS else r.trust) if active else -math.inf
+            score[r.id] = self.attractiveness(r, P.calculus_trust if r.stage == AWARENESS else r.trust) if active else -math.inf
         for r in [r for r in live if r.trading]:
-            stage, trust, c = r.stage, r.trust, r.commitment
-            if p["dissolution"]:
-                cause = None
-                if trust < p["breakdown_trust"]:
-                    cause = "trust_breakdown"
-                elif r.low_sat >= p["patience"]:
-                    cause = "dissatisfaction"
-                elif stage < COMMITMENT and r.u < self.review_rate:
-                    best_other = max((score[o.id] for o in live if o is not r), default=-math.inf)
-                    if best_other - score[r.id] > r.switching_cost + p["switch_margin"]:
-                        cause = "better_alternative"
-                if cause:
-                    m.dissolve(r, cause, t)
-                    continue
-            if stage == EXPLORATION and trust >= p["expansion_trust"] and r.n_orders >= p["min_trials"]:
-                m.move(r, EXPANSION, "trust_built", t)
-            elif stage == EXPANSION and c >= p["commitment_threshold"] and trust >= p["expansion_trust"]:
-                m.move(r, COMMITMENT, "committed", t)
-            elif stage == COMMITMENT and c < p["commitment_threshold"] - p["hysteresis"]:
-                m.move(r, EXPANSION, "commitment_decay", t)
+            cause = eq.ending(r.trust, r.low_sat, P)
+            if not cause and P.dissolution and r.stage < COMMITMENT and r.u < self.review_rate:
+                best_other = max((score[o.id] for o in live if o is not r), default=-math.inf)
+                if eq.switches(score[r.id], best_other, r.switching_cost, P):
+                    cause = BETTER_ALTERNATIVE
+            if cause:
+                m.dissolve(r, cause, t)
+                continue
+            to = eq.stage_move(r.stage, r.trust, r.commitment, r.n_orders, P)
+            if to != r.stage:
+                m.move(r, to, MOVE_CAUSE[(r.stage, to)], t)
 
     def lapse(self, t):
-        p = self.model.p
+        P = self.model.P
         for r in list(self.rels):
-            if r.stage == AWARENESS and t - r.since >= p["awareness_lapse"]:
-                self.model.dissolve(r, "lapsed", t)
+            if r.stage == AWARENESS and t - r.since >= P.awareness_lapse:
+                self.model.dissolve(r, LAPSED, t)
 
 
 class PlainMarket(mesa.Model):
@@ -338,6 +307,8 @@ class PlainMarket(mesa.Model):
 
     def __init__(self, *, rng=None, **params):
         self.p = p = validate(params)
+        #: the parameter record the equations read, built from this model's own parameters
+        self.P = P = record(p)
         seq = seed_sequence(rng)
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         self.streams = make_streams(seq)
@@ -345,8 +316,6 @@ class PlainMarket(mesa.Model):
         self.ex, self.by = draw_population(p, self.streams["population"])
         self.buyers = self.by  # what prospect_weights reads
         self.prospect_cdf = prospect_weights(self)
-        self.expected_value = float(p["quality_mean"])
-        self.efficiency = channel_efficiency(p["channel"])
         self.exporter_list = [PlainExporter(self, i) for i in range(self.ex.n)]
         self.buyer_list = [PlainBuyer(self, i) for i in range(self.by.n)]
         self.rels: list[Rel] = []  # live relationships in creation order
@@ -357,12 +326,12 @@ class PlainMarket(mesa.Model):
         self.rows: list[tuple] = []
         self.seed_initial()
         for x in self.exporter_list:  # launch stock covers the forecast of relationships already trading
-            target = (1 + p["safety_stock"]) * sum(r.forecast for r in x.rels if r.trading)
+            target = (1 + P.safety_stock) * sum(r.forecast for r in x.rels if r.trading)
             x.stock = max(x.stock, min(target, x.capacity))
 
     # ---- relationships -------------------------------------------------------------
     def log(self, t, r, frm, to, cause):
-        self.event_log.append((t, r.id, r.ex, r.buyer, frm, to, CODE[cause]))
+        self.event_log.append((t, r.id, r.ex, r.buyer, frm, to, cause))
 
     def introduce(self, candidates, t):
         """Add each new, unblocked (exporter, buyer, channel) candidate as an awareness relationship."""
@@ -372,10 +341,10 @@ class PlainMarket(mesa.Model):
                 continue
             seen.add((e, b))
             old = self.pairs.get((e, b))
-            if old is not None and (old.stage != DISSOLVED or t - old.ended < self.p["cooldown"]):
+            if old is not None and (old.stage != DISSOLVED or t - old.ended < self.P.cooldown):
                 continue
-            ve, vb = self.exporter_list[e].values, self.buyer_list[b].values
-            r = Rel(self.n_created, e, b, t, 0.5 * (1.0 + sum(x * y for x, y in zip(ve, vb))), self.p["initial_preference"])
+            shared = eq.shared_values(self.exporter_list[e].values, self.buyer_list[b].values)
+            r = Rel(self.n_created, e, b, t, shared, self.P.initial_preference)
             self.n_created += 1
             self.pairs[(e, b)] = r
             self.rels.append(r)
@@ -387,15 +356,15 @@ class PlainMarket(mesa.Model):
         return added
 
     def start_trading(self, r, t):
-        p, b = self.p, self.buyer_list[r.buyer]
-        self.log(t, r, AWARENESS, EXPLORATION, "trial")
+        P, b = self.P, self.buyer_list[r.buyer]
+        self.log(t, r, AWARENESS, EXPLORATION, TRIAL)
         r.stage = r.peak = EXPLORATION
         r.since = t
-        r.tc = r.trust = p["calculus_trust"]
+        r.tc = r.trust = P.calculus_trust
         r.tk = r.ti = r.satisfaction = r.perceived = 0.0
-        r.outcome = r.expectation = self.expected_value
+        r.outcome = r.expectation = P.quality_mean
         r.level = r.forecast = b.size / b.wanted
-        r.hist = [r.level] * p["forecast_window"]
+        r.hist = [r.level] * P.forecast_window
         self.trials += 1
 
     def move(self, r, to, cause, t):
@@ -406,7 +375,7 @@ class PlainMarket(mesa.Model):
         self.log(t, r, r.stage, DISSOLVED, cause)
         self.dissolved_trading += r.stage > AWARENESS
         self.n_dissolved += 1
-        r.stage, r.since, r.ended, r.cause = DISSOLVED, t, t, CODE[cause]
+        r.stage, r.since, r.ended, r.cause = DISSOLVED, t, t, cause
         r.communication = 0.0
         self.exporter_list[r.ex].rels.remove(r)
         self.buyer_list[r.buyer].rels.remove(r)
@@ -417,25 +386,25 @@ class PlainMarket(mesa.Model):
         return np.minimum(np.searchsorted(self.prospect_cdf, rng.random(n)), self.by.n - 1).tolist()
 
     def seed_initial(self):
-        p, rng, E, B = self.p, self.streams["population"], self.ex.n, self.by.n
+        P, rng, E, B = self.P, self.streams["population"], self.ex.n, self.by.n
         self.trials = 0
-        if p["initial_awareness"] == "all":
-            rels = self.introduce([(e, b, "initial") for e in range(E) for b in range(B)], 0)
+        if self.p["initial_awareness"] == "all":
+            rels = self.introduce([(e, b, INITIAL) for e in range(E) for b in range(B)], 0)
             for r in rels:
                 self.start_trading(r, 0)
-            if p["initial_loyal"] > 0:
+            if P.initial_loyal > 0:
                 fav = rng.integers(E, size=B).tolist()
                 for r in rels:
                     if r.ex == fav[r.buyer]:
-                        r.preference += p["initial_loyal"]
+                        r.preference += P.initial_loyal
             return
-        k = p["initial_relationships"]
+        k = P.initial_relationships
         if k <= 0:
             return
         extra = (rng.random(B) < k - math.floor(k)).tolist()
         buyers = [b for b in range(B) for _ in range(int(math.floor(k)) + extra[b])]
         exporters = rng.integers(E, size=len(buyers)).tolist()
-        self.introduce([(e, b, "initial") for e, b in zip(exporters, buyers)], 0)
+        self.introduce([(e, b, INITIAL) for e, b in zip(exporters, buyers)], 0)
 
     def draw(self, stream, rels, name="u", kind="random"):
         """One number per relationship of ``rels``, from the engine's stream, in creation order."""
@@ -446,7 +415,7 @@ class PlainMarket(mesa.Model):
 
     # ---- the tick ----------------------------------------------------------------
     def step(self):
-        t, p = self.steps, self.p
+        t, P = self.steps, self.P
         exporters, buyers = self.agents_by_type[PlainExporter], self.agents_by_type[PlainBuyer]
         self.trials = self.dissolved_trading = 0
         created_before, dissolved_before = self.n_created, self.n_dissolved
@@ -467,7 +436,7 @@ class PlainMarket(mesa.Model):
         buyers.shuffle_do("try_out", t)
 
         trading = [r for r in self.rels if r.trading]
-        if p["choice_rule"] == "reinforcement":
+        if P.choice_rule == REINFORCEMENT:
             self.draw("choice", trading, kind="gumbel")
         buyers.shuffle_do("place_orders", t)
         self.draw("fulfilment", trading)
@@ -485,25 +454,25 @@ class PlainMarket(mesa.Model):
                 x.rels.sort(key=lambda r: position[id(r)])
 
     def meet(self, t):
-        p, rng = self.p, self.streams["awareness"]
+        P, rng = self.P, self.streams["awareness"]
         active = [x.i for x in self.exporter_list if x.active]
         if not active:
             return
         candidates = []
-        if (t - 1) % p["fair_every"] == 0 and p["fair_contacts"] > 0:
-            es = [e for e in active for _ in range(p["fair_contacts"])]
-            candidates += [(e, b, "trade_fair") for e, b in zip(es, self.prospects(len(es), rng))]
-        k = rng.poisson(p["media_reach"], len(active)).tolist()
+        if (t - 1) % P.fair_every == 0 and P.fair_contacts > 0:
+            es = [e for e in active for _ in range(P.fair_contacts)]
+            candidates += [(e, b, TRADE_FAIR) for e, b in zip(es, self.prospects(len(es), rng))]
+        k = rng.poisson(P.media_reach, len(active)).tolist()
         es = [e for e, n in zip(active, k) for _ in range(n)]
-        candidates += [(e, b, "media") for e, b in zip(es, self.prospects(len(es), rng))]
+        candidates += [(e, b, MEDIA) for e, b in zip(es, self.prospects(len(es), rng))]
         u = rng.random(self.by.n).tolist()
-        short = [b.i for b in self.buyer_list if len(b.rels) < b.wanted and u[b.i] < p["matching_rate"]]
+        short = [b.i for b in self.buyer_list if len(b.rels) < b.wanted and u[b.i] < P.matching_rate]
         pick = rng.integers(len(active), size=len(short)).tolist()
-        candidates += [(active[j], b, "matching") for j, b in zip(pick, short)]
+        candidates += [(active[j], b, MATCHING) for j, b in zip(pick, short)]
         committed = [r for r in self.rels if r.stage == COMMITMENT]
         u = rng.random(len(committed)).tolist()
-        referrers = [r.ex for r, x in zip(committed, u) if x < p["referral_rate"]]
-        candidates += [(e, b, "referral") for e, b in zip(referrers, rng.integers(self.by.n, size=len(referrers)).tolist())]
+        referrers = [r.ex for r, x in zip(committed, u) if x < P.referral_rate]
+        candidates += [(e, b, REFERRAL) for e, b in zip(referrers, rng.integers(self.by.n, size=len(referrers)).tolist())]
         self.introduce(candidates, t)
 
     def weigh(self, rels, t):
@@ -523,31 +492,31 @@ class PlainMarket(mesa.Model):
             r.w = w
 
     def advance(self, t, traded):
-        p = self.p
+        P = self.P
         self.trading_at_start = sum(1 for r in self.rels if r.trading)
         u = self.streams["exit"].random(self.ex.n).tolist()
         for x in self.exporter_list:
-            if x.active and (u[x.i] < p["exit_rate"] or x.neg_ticks >= p["exit_patience"]):
+            if x.active and eq.exits(u[x.i], x.neg_ticks, P):
                 x.active, x.exited_at = False, t
                 for r in list(x.rels):
-                    self.dissolve(r, "exporter_exit", t)
-        if t == p["shock_tick"]:
+                    self.dissolve(r, EXPORTER_EXIT, t)
+        if t == P.shock_tick:
             for x in self.exporter_list:
                 mine = [r for r in x.rels if r.trading]
                 if mine:
                     top = max(r.revenue for r in mine)
-                    self.dissolve(next(r for r in mine if r.revenue == top), "key_account_loss", t)
+                    self.dissolve(next(r for r in mine if r.revenue == top), KEY_ACCOUNT_LOSS, t)
         self.rels = [r for r in self.rels if r.stage != DISSOLVED]
         self.draw("lifecycle", [r for r in self.rels if r.trading])
         buyers = self.agents_by_type[PlainBuyer]
         buyers.shuffle_do("review", t)
-        if p["dissolution"]:
+        if P.dissolution:
             buyers.shuffle_do("lapse", t)
         self.rels = [r for r in self.rels if r.stage != DISSOLVED]
 
     # ---- results ------------------------------------------------------------------
     def record(self, t, traded, created_before, dissolved_before):
-        p, rels = self.p, self.rels
+        rels = self.rels
         counts = [0] * 5
         for r in rels:
             counts[r.stage] += 1
@@ -587,7 +556,7 @@ class PlainMarket(mesa.Model):
             return NAN
         s1, s2 = {}, {}
         for r in traded:
-            x = r.preference if self.p["choice_rule"] == "reinforcement" else r.order
+            x = r.preference if self.P.choice_rule == REINFORCEMENT else r.order
             s1[r.buyer] = s1.get(r.buyer, 0.0) + x
             s2[r.buyer] = s2.get(r.buyer, 0.0) + x * x
         y = [s2[b] / s1[b] ** 2 for b in s1 if s1[b] > 0]

@@ -1,0 +1,169 @@
+"""The package's shape: imports form no circle, the engine knows nothing of the layers above it, and every
+equation of the model is written once, in sim.dynamics, where the compiled kernels call it.
+
+The import graph is built from the source (every ``import`` statement anywhere in a module, inside
+functions too: an import moved into a function still counts), not from what Python happens to load.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim import dynamics
+
+PACKAGE = Path(sim.__file__).parent
+#: the layers above the engine: the engine (MarketModel and what it imports) must not import them
+ABOVE = {"sim.cli", "sim.dashboard", "sim.experiments", "sim.results", "sim.plots", "sim.report", "sim.scenarios",
+         "sim.distributed", "sim.stats", "sim.validation", "sim.testing"}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, name: str, modules: set[str]) -> set[str]:
+    """The sim modules ``path`` imports, anywhere in the file."""
+    tree = ast.parse(path.read_text(), str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                mod = f"{base}.{node.module}" if node.module else base
+            else:
+                mod = node.module or ""
+            # `from . import x` names a module x; `from .m import f` names m
+            targets = [f"{mod}.{a.name}" if f"{mod}.{a.name}" in modules else mod for a in node.names]
+        else:
+            continue
+        for t in targets:
+            while t and t not in modules:  # a.b.c -> the closest module of the package it names
+                t = t.rpartition(".")[0]
+            if t and t != name:
+                out.add(t)
+    return out
+
+
+def import_graph() -> dict[str, set[str]]:
+    files = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: _imports(path, name, set(files)) for name, path in files.items()}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(graph[n]):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state and (c := visit(m)):
+                return c
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(graph):
+        if n not in state and (c := visit(n)):
+            return c
+    return None
+
+
+def test_the_graph_sees_imports_inside_functions():
+    graph = import_graph()
+    assert "sim.model" in graph["sim"] and "sim.dynamics" in graph["sim.trade"]
+    fake = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}
+    assert _cycle(fake) == ["a", "b", "c", "a"]
+
+
+def test_no_import_circle_in_the_package():
+    cycle = _cycle(import_graph())
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_the_engine_knows_nothing_of_the_layers_above_it():
+    graph = import_graph()
+    seen, todo = set(), ["sim.model"]
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo.extend(graph[n])
+    assert not {n for n in seen if any(n == a or n.startswith(a + ".") for a in ABOVE)}
+
+
+def test_vocabularies_import_nothing_from_the_package():
+    assert import_graph()["sim.vocab"] == set()
+
+
+# ---- one equation, one place -----------------------------------------------------------------
+EQUATIONS = [f for _, f in inspect.getmembers(dynamics) if hasattr(f, "py_func") and f.__module__ == dynamics.__name__]
+
+
+def test_every_equation_has_its_equation_in_the_docstring():
+    assert len(EQUATIONS) >= 25
+    for f in EQUATIONS:
+        doc = inspect.getdoc(f.py_func) or ""
+        assert len(doc) > 40, f.__name__
+
+
+def test_kernels_contain_no_model_coefficient_of_their_own():
+    """The phase modules read every parameter from the record ``P`` and call sim.dynamics for every
+    equation: no model parameter name appears as a string key in them."""
+    from sim.parameters import PARAMS
+
+    for mod in ("trade", "lifecycle", "communication", "awareness", "records"):
+        src = (PACKAGE / f"{mod}.py").read_text()
+        for p in PARAMS:
+            assert f'p["{p.name}"]' not in src, (mod, p.name)
+
+
+def test_the_engine_runs_as_plain_python_with_the_jit_off(tmp_path):
+    """``NUMBA_DISABLE_JIT=1`` runs the same code as plain Python, with the same results (to float rounding),
+    and a change to one equation then reaches the run."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import numpy as np
+import sim
+from sim import dynamics
+m = sim.MarketModel(rng=5, n_exporters=4, n_buyers=60, initial_relationships=2.0)
+m.run_for(12)
+out = {"trust": m.timeseries["mean_trust"].tolist(), "events": len(m.events)}
+orig = dynamics.trust_update
+def stronger(*a):
+    tc, tk, ti, T = orig(*a)
+    return tc, tk, ti, min(1.0, T * 1.1)
+from sim import trade
+trade.eq.trust_update = stronger
+m = sim.MarketModel(rng=5, n_exporters=4, n_buyers=60, initial_relationships=2.0)
+m.run_for(12)
+out["trust_changed"] = m.timeseries["mean_trust"].tolist()
+print(json.dumps(out))
+"""
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    import json
+
+    plain = json.loads(res.stdout.strip().splitlines()[-1])
+    m = sim.MarketModel(rng=5, n_exporters=4, n_buyers=60, initial_relationships=2.0)
+    m.run_for(12)
+    assert plain["events"] == len(m.events)
+    np.testing.assert_allclose(plain["trust"], m.timeseries["mean_trust"], rtol=1e-5)
+    assert not np.allclose(plain["trust_changed"], plain["trust"], rtol=1e-4)
