@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import draws
 from . import dynamics as eq
 from .jit import kernel
 from .vocab import (AWARENESS, COMMITMENT, DISSOLVED, EXPLORATION, INITIAL, INITIAL_AWARENESS, MATCHING, MEDIA,
@@ -17,80 +18,109 @@ from .vocab import (AWARENESS, COMMITMENT, DISSOLVED, EXPLORATION, INITIAL, INIT
 U = np.uintp
 
 
-def prospect_weights(model) -> np.ndarray | None:
-    """Cumulative sampling weights of buyers as prospects, or None for uniform."""
+def prospect_weights(model) -> np.ndarray:
+    """Cumulative sampling weights of buyers as prospects (normalised to end at 1), or empty for uniform."""
     how, by = PROSPECT_TARGETING[model.P.prospect_targeting], model.buyers
     if how == "random":
-        return None
+        return np.zeros(0)
     w = by.size.astype(np.float64) if how == "size" else np.where(by.partnership, 3.0, 1.0) * (0.5 + by.importance)
     cum = np.cumsum(w)
     return cum / cum[-1]
 
 
-def draw_prospects(model, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` buyers drawn as prospects according to ``prospect_targeting``."""
-    if model.prospect_cdf is None:
-        return rng.integers(model.buyers.n, size=n)
-    return np.minimum(np.searchsorted(model.prospect_cdf, rng.random(n)), model.buyers.n - 1)
-
-
 def meet(model, t: int) -> None:
-    """Create this tick's new awareness relationships from every channel."""
-    P, L, rng = model.P, model.ledger, model.streams["awareness"]
+    """Create this tick's new awareness relationships from every channel.
+
+    Every candidate is drawn from the draws of the exporter, buyer or relationship it comes from (sim.draws),
+    and the candidates are listed in an order that depends on nothing but them (by channel, then exporter or
+    buyer), so that which pairs meet, and the ids they get, do not depend on the order of the ledger's rows.
+    """
+    P, L = model.P, model.ledger
     active = np.flatnonzero(model.exporters.active)
     if active.size == 0:
         return
+    B = model.buyers.n
+    cdf = model.prospect_cdf
     parts = []
     # trade fairs: on tick 1 and every fair_every ticks, each exporter meets fair_contacts prospects
     if (t - 1) % P.fair_every == 0 and P.fair_contacts > 0:
-        e = np.repeat(active, P.fair_contacts)
-        parts.append((e, draw_prospects(model, e.size, rng), TRADE_FAIR))
+        counts = np.full(active.size, P.fair_contacts, np.int64)
+        parts.append((*_prospects(active, counts, model.stream_key(draws.FAIR, t), cdf, B), TRADE_FAIR))
     # media and marketing: a Poisson number of prospects per exporter
-    k = rng.poisson(P.media_reach, active.size)
-    e = np.repeat(active, k)
-    parts.append((e, draw_prospects(model, e.size, rng), MEDIA))
-    # buyer matching: buyers short of suppliers are introduced to a random exporter
-    u = rng.random(model.buyers.n)
-    b, committed = _sweep(L.stage, L.buyer, model.buyers.wanted, u, P.matching_rate)
-    parts.append((active[rng.integers(active.size, size=b.size)], b, MATCHING))
+    counts = _media_counts(active, model.stream_key(draws.MEDIA_COUNT, t), P.media_reach)
+    parts.append((*_prospects(active, counts, model.stream_key(draws.MEDIA, t), cdf, B), MEDIA))
+    # buyer matching: buyers short of suppliers are introduced to a random exporter;
     # referrals: committed buyers recommend their exporter to another buyer
-    u = rng.random(committed.size)
-    e = _referrers(committed, u, P.referral_rate, L.exporter)
-    parts.append((e, rng.integers(model.buyers.n, size=e.size), REFERRAL))
+    matched_e, matched_b, referred_e, referred_b = _match_and_refer(
+        L.stage, L.buyer, L.exporter, L.born, model.buyers.wanted, active, model.stream_key(draws.MATCHING, t),
+        model.stream_key(draws.REFERRAL, t), P.matching_rate, P.referral_rate)
+    parts.append((matched_e, matched_b, MATCHING))
+    order = np.lexsort((referred_b, referred_e))  # by exporter, then buyer: not by row
+    parts.append((referred_e[order], referred_b[order], REFERRAL))
     introduce(model, parts, t)
 
 
 @kernel
-def _sweep(stage, buyer, wanted, u, matching_rate):
-    """The buyers matched (fewer live relationships than wanted and ``u`` below the matching rate, ascending)
-    and the committed rows (who may refer)."""
+def _media_counts(active, key, mean):
+    out = np.empty(active.size, np.int64)
+    for k in range(active.size):
+        out[k] = draws.poisson(key, active[k], mean)
+    return out
+
+
+@kernel
+def _prospects(active, counts, key, cdf, n_buyers):
+    """``counts[k]`` prospects of exporter ``active[k]``: its draw c gives buyer ``floor(u B)``, or the buyer
+    whose interval of the cumulative weights ``cdf`` of prospect targeting holds u (``cdf`` empty: uniform)."""
+    n = 0
+    for k in range(counts.size):
+        n += counts[k]
+    e_out = np.empty(n, np.int64)
+    b_out = np.empty(n, np.int64)
+    m = 0
+    for k in range(active.size):
+        e = active[k]
+        for c in range(counts[k]):
+            u = draws.uniform(key, e, c)
+            if cdf.size:
+                b = min(np.searchsorted(cdf, u, side="right"), n_buyers - 1)
+            else:
+                b = min(int(u * n_buyers), n_buyers - 1)
+            e_out[m] = e
+            b_out[m] = b
+            m += 1
+    return e_out, b_out
+
+
+@kernel
+def _match_and_refer(stage, buyer, exporter, born, wanted, active, key_match, key_refer, matching_rate, referral_rate):
+    """Matching: each buyer with fewer live relationships than it wants is matched with chance ``matching_rate``
+    (its draw 0) to an active exporter (its draw 1), in buyer order. Referrals: each committed relationship
+    refers its exporter with chance ``referral_rate`` (its draw 0) to a buyer (its draw 1)."""
     n_buyers = wanted.size
     known = np.zeros(n_buyers, np.int64)
     n = stage.size
-    committed = np.empty(n + 1, np.int32)
+    ref_e = np.empty(n + 1, np.int64)
+    ref_b = np.empty(n + 1, np.int64)
     m = 0
     for i in range(n):
         st = stage[i]
         known[U(buyer[i])] += st != DISSOLVED
-        committed[m] = i
-        m += st == COMMITMENT
-    matched = np.empty(n_buyers + 1, np.int64)
+        if st == COMMITMENT:
+            subject = draws.relationship_subject(exporter[i], buyer[i], born[i], n_buyers)
+            if draws.uniform(key_refer, subject, 0) < referral_rate:
+                ref_e[m] = exporter[i]
+                ref_b[m] = min(int(draws.uniform(key_refer, subject, 1) * n_buyers), n_buyers - 1)
+                m += 1
+    match_e = np.empty(n_buyers, np.int64)
+    match_b = np.empty(n_buyers, np.int64)
     k = 0
     for b in range(n_buyers):
-        matched[k] = b
-        k += (known[b] < wanted[b]) & (u[b] < matching_rate)
-    return matched[:k].copy(), committed[:m].copy()
-
-
-@kernel
-def _referrers(committed, u, referral_rate, exporter):
-    """Exporters of the committed rows whose ``u`` is below the referral rate, in row order."""
-    out = np.empty(committed.size + 1, exporter.dtype)
-    m = 0
-    for k in range(committed.size):
-        out[m] = exporter[U(committed[k])]
-        m += u[k] < referral_rate
-    return out[:m].copy()
+        if known[b] < wanted[b] and draws.uniform(key_match, b, 0) < matching_rate:
+            match_e[k] = active[min(int(draws.uniform(key_match, b, 1) * active.size), active.size - 1)]
+            match_b[k] = b
+            k += 1
+    return match_e[:k].copy(), match_b[:k].copy(), ref_e[:m].copy(), ref_b[:m].copy()
 
 
 def introduce(model, parts, t: int) -> np.ndarray:
@@ -117,9 +147,10 @@ def _first_impressions(rows, v_exporter, v_buyer, exporter, buyer, shared, prefe
         preference[i] = np.float32(P.initial_preference)
 
 
-def seed_initial(model) -> None:
-    """Relationships that exist before tick 1: ``initial_relationships`` per buyer, or all pairs."""
-    P, rng = model.P, model.streams["population"]
+def seed_initial(model, rng: np.random.Generator) -> None:
+    """Relationships that exist before tick 1: ``initial_relationships`` per buyer, or all pairs (drawn with
+    the construction's generator ``rng``)."""
+    P = model.P
     E, B = model.exporters.n, model.buyers.n
     cause = INITIAL
     if INITIAL_AWARENESS[P.initial_awareness] == "all":

@@ -14,8 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import dynamics as eq
+from .draws import policy_generator
 from .jit import kernel
 from .policies import LazyPolicyView
+from .sums import grid, on_grid
 from .vocab import AWARENESS, COMMITMENT, DISSOLVED
 
 F32 = np.float32
@@ -71,10 +73,13 @@ def _sweep(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
 @kernel
 def _spend_budget(live, stage, exporter, te, w, n_prospects, budget, active, comm, P):
     """Each live row's communication (dynamics.contact_budget, dynamics.communication) and each exporter's
-    contact spend (dynamics.contact_spend)."""
+    contact spend (dynamics.contact_spend). The weights are put on one grid first (sim.sums), so that each
+    exporter's total weight is the same in any row order."""
     E = budget.size
+    q = grid(w.max() if w.size else 0.0, max(w.size, 1))
     total_w = np.zeros(E)
     for k in range(w.size):
+        w[k] = on_grid(w[k], q)
         total_w[U(te[k])] += w[k]
     k = 0
     for j in range(live.size):
@@ -119,7 +124,7 @@ def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:
         "perceived": lambda: L.perceived[tr].astype(np.float64),
         "buyer_size": lambda: model.buyers.size[L.buyer[tr]].astype(np.float64),
     }
-    view = LazyPolicyView(tick=t, exporter=te, rng=model.streams["policy"], load=lambda name: loaders[name]())
+    view = LazyPolicyView(tick=t, exporter=te, rng=policy_generator(model.draw_seed, t), load=lambda name: loaders[name]())
     w = np.asarray(model.policy.priority(view), dtype=np.float64)
     # min >= 0 fails for negative weights and NaN, max < inf for +inf: two reductions, no temporaries
     if w.shape != (tr.size,) or (w.size and not (w.min() >= 0.0 and w.max() < np.inf)):

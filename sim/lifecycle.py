@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import draws
 from . import dynamics as eq
 from .awareness import start_trading
 from .communication import Contacts
@@ -47,8 +48,8 @@ class Changes(NamedTuple):
 # try_out
 # ---------------------------------------------------------------------------------------------
 @kernel
-def _pick_trials(aw, u, exporter, buyer, wanted, n_trading, n_committed, n_aware, quality, rel_price, price_sens,
-                 comm, P):
+def _pick_trials(aw, key, exporter, buyer, born, wanted, n_trading, n_committed, n_aware, quality, rel_price,
+                 price_sens, comm, P):
     out = np.empty(aw.size + 1, np.int32)
     m = 0
     for k in range(aw.size):
@@ -56,8 +57,9 @@ def _pick_trials(aw, u, exporter, buyer, wanted, n_trading, n_committed, n_aware
         b, e = U(buyer[i]), U(exporter[i])
         prob = eq.trial_probability(wanted[b], n_trading[b], n_aware[b], n_committed[b] > 0, quality[e], rel_price[e],
                                     np.float64(price_sens[b]), np.float64(comm[i]), P)
+        u = draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], wanted.size), 0)
         out[m] = i
-        m += u[k] < prob
+        m += u < prob
     return out[:m].copy()
 
 
@@ -80,8 +82,7 @@ def try_out(model, t: int, contacts: Contacts) -> Trials:
     """Aware buyers short of suppliers place trial orders (awareness -> exploration)."""
     L, by, ex = model.ledger, model.buyers, model.exporters
     aw = contacts.prospects
-    u = model.streams["trial"].random(aw.size)
-    rows = _pick_trials(aw, u, L.exporter, L.buyer, by.wanted, contacts.n_trading, contacts.n_committed,
+    rows = _pick_trials(aw, model.stream_key(draws.TRIAL, t), L.exporter, L.buyer, L.born, by.wanted, contacts.n_trading, contacts.n_committed,
                         contacts.n_aware, ex.quality, model.relative_price, by.price_sensitivity, L.communication,
                         model.P)
     start_trading(model, rows, t)
@@ -104,7 +105,7 @@ def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_pric
 
 
 @kernel
-def _stage_moves(tr, u_review, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter,
+def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter, born,
                  switching, quality, rel_price, price_sens, active):
     """For the trading rows ``tr``: each row's cause of ending (0 if none) and the stage it moves to.
 
@@ -125,7 +126,8 @@ def _stage_moves(tr, u_review, P, stage, trust, commitment, n_orders, low_sat, r
         c = eq.ending(np.float64(trust[i]), low_sat[i], P)
         cause[k] = c
         to[k] = eq.stage_move(st, np.float64(trust[i]), np.float64(commitment[i]), n_orders[i], P)
-        if c == 0 and P.dissolution and st < COMMITMENT and u_review[k] < review_rate[U(buyer[i])]:
+        u = draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], review_rate.size), 0)
+        if c == 0 and P.dissolution and st < COMMITMENT and u < review_rate[U(buyer[i])]:
             reviewing[k] = True
             looking[U(buyer[i])] = True
     # the largest and second-largest attractiveness of every looking buyer's live suppliers
@@ -199,10 +201,10 @@ def _lapsed(stage, since, t, P):
 
 
 @kernel
-def _leaving(u, active, losing_ticks, P):
+def _leaving(key, active, losing_ticks, P):
     out = np.zeros(active.size, np.bool_)
     for j in range(active.size):
-        out[j] = active[j] and eq.exits(u[j], losing_ticks[j], P)
+        out[j] = active[j] and eq.exits(draws.uniform(key, j, 0), losing_ticks[j], P)
     return out
 
 
@@ -217,13 +219,14 @@ def _live_rows_of(stage, exporter, leaving):
 
 
 @kernel
-def _key_accounts(stage, exporter, revenue, n_exporters):
-    """Each exporter's largest trading customer by cumulative revenue (the first row on a tie), ascending."""
+def _key_accounts(stage, exporter, revenue, ids, n_exporters):
+    """Each exporter's largest trading customer by cumulative revenue (the oldest relationship on a tie), ascending."""
     best = np.full(n_exporters, -1, np.int64)
     for i in range(stage.size):
         if stage[i] > AWARENESS and stage[i] < DISSOLVED:
             e = U(exporter[i])
-            if best[e] < 0 or revenue[i] > revenue[U(best[e])]:
+            j = best[e]
+            if j < 0 or revenue[i] > revenue[U(j)] or (revenue[i] == revenue[U(j)] and ids[i] < ids[U(j)]):
                 best[e] = i
     out = best[best >= 0].astype(np.int32)
     out.sort()
@@ -238,20 +241,18 @@ def advance(model, t: int, trading: np.ndarray) -> Changes:
     P, L, ex = model.P, model.ledger, model.exporters
     dissolved = 0
     # exporters leave: exogenous hazard, or persistently negative profit (dynamics.exits)
-    u = model.streams["exit"].random(ex.n)
-    leaving = _leaving(u, ex.active, ex.neg_profit_ticks, P)
+    leaving = _leaving(model.stream_key(draws.EXIT, t), ex.active, ex.neg_profit_ticks, P)
     if leaving.any():
         ex.active[leaving] = False
         ex.exited_at[leaving] = t
         dissolved += dissolve(model, _live_rows_of(L.stage, L.exporter, leaving), EXPORTER_EXIT, t)
     if t == P.shock_tick:
-        dissolved += dissolve(model, _key_accounts(L.stage, L.exporter, L.revenue, ex.n), KEY_ACCOUNT_LOSS, t)
+        dissolved += dissolve(model, _key_accounts(L.stage, L.exporter, L.revenue, L.id, ex.n), KEY_ACCOUNT_LOSS, t)
     rows = trading if dissolved == 0 else _trading_rows(L.stage, L.buyer, model.buyers.n)[0]
 
-    # stage moves of trading rows (their draws come first, fixed in size)
-    u_review = model.streams["lifecycle"].random(rows.size)
-    cause, to = _stage_moves(rows, u_review, P, L.stage, L.trust, L.commitment, L.n_orders, L.low_sat,
-                             model.buyers.review_rate, L.buyer, L.exporter, L.switching_cost, ex.quality,
+    # stage moves and endings of trading rows
+    cause, to = _stage_moves(rows, model.stream_key(draws.REVIEW, t), P, L.stage, L.trust, L.commitment, L.n_orders,
+                             L.low_sat, model.buyers.review_rate, L.buyer, L.exporter, L.born, L.switching_cost, ex.quality,
                              model.relative_price, model.buyers.price_sensitivity, ex.active)
     for code in np.unique(cause[cause > 0]):  # by cause code, then row
         dissolved += dissolve(model, rows[cause == code], int(code), t)

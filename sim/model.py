@@ -35,7 +35,9 @@ from .parameters import docstring_table, record, signature, validate
 from .policies import get_policy
 from .population import draw_population
 from .records import Recorder
-from .streams import make_streams, seed_sequence
+from .draws import stream_key
+from .streams import population_generator, seed_sequence
+from .sums import group_total
 from .vocab import CAUSES, MOVING_AVERAGE, STAGES
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
@@ -71,8 +73,9 @@ class MarketModel(mesa.Model):
 {params}
 
     rng : None, int, numpy SeedSequence or Generator
-        Seed of the run. Each mechanism draws from its own stream spawned from
-        ``numpy.random.SeedSequence(rng)``.
+        Seed of the run, made a ``numpy.random.SeedSequence``. The traits drawn at construction come
+        from its first child; every draw during the run is a pure function of the run's seed, the
+        mechanism, the tick and the agent or relationship it concerns (``sim.draws``).
 
     After ``run_for(n)``: ``timeseries`` (one row per tick), ``events`` (one
     row per stage transition) and ``relationships`` (one row per relationship).
@@ -85,10 +88,12 @@ class MarketModel(mesa.Model):
         seq = seed_sequence(rng)
         self.seed_entropy = seq.entropy
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
-        self.streams = make_streams(seq)
+        #: the run's seed as the order-free draws use it (sim.draws.stream_key)
+        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
         self.policy = get_policy(self.p["policy"])
 
-        self.exporters, self.buyers = draw_population(self.p, self.streams["population"])
+        population = population_generator(seq)  # traits, then the relationships that exist before tick 1
+        self.exporters, self.buyers = draw_population(self.p, population)
         self.relative_price = self.exporters.price / self.p["price_mean"]
         self.expected_value = float(self.p["quality_mean"])
         self.prospect_cdf = awareness.prospect_weights(self)
@@ -97,7 +102,7 @@ class MarketModel(mesa.Model):
         hist = self.P.forecast_window if self.P.forecast_method == MOVING_AVERAGE else 0
         self.ledger = Ledger(self.buyers.n, hist_width=hist)
         self.recorder = Recorder(self.ledger)
-        awareness.seed_initial(self)
+        awareness.seed_initial(self, population)
         self.ledger.reserve(int(ROOM * self.ledger.n))  # the room compaction would leave: no growth in the first ticks
         trade.launch_stock(self)
 
@@ -121,7 +126,7 @@ class MarketModel(mesa.Model):
         awareness.meet(self, t)
         contacts = communication.talk(self, t)
         trials = lifecycle.try_out(self, t, contacts)
-        orders = trade.place_orders(self, t, demand, trials.rows)
+        orders = trade.place_orders(self, t, demand, trials.rows, trials.n_trading)
         deliveries = trade.fulfil(self, t, demand, orders, trials.n_trading)  # with invest, judge, forecasts
         accounts = trade.plan(self, deliveries, contacts.spend)
         changes = lifecycle.advance(self, t, trials.rows)
@@ -137,6 +142,10 @@ class MarketModel(mesa.Model):
             L.compact(t, self.P.cooldown, by_buyer=sort)
         elif sort:
             L.sort_by_buyer()
+
+    def stream_key(self, mechanism: int, t: int) -> np.uint64:
+        """The key of a mechanism's draws at tick ``t`` in this run (sim.draws)."""
+        return stream_key(self.draw_seed, mechanism, t)
 
     def expected_demand(self, t: int) -> np.ndarray:
         """Each buyer's expected demand at tick ``t`` (what it shares when committed); read-only.
@@ -186,8 +195,9 @@ class MarketModel(mesa.Model):
         ex, L = self.exporters, self.ledger
         trading = (L.stage > 0) & (L.stage < 4)
         customers = np.bincount(L.exporter[trading], minlength=ex.n)
-        rev = np.bincount(L.exporter[trading], weights=L.revenue[trading], minlength=ex.n)
-        rev2 = np.bincount(L.exporter[trading], weights=L.revenue[trading].astype(np.float64) ** 2, minlength=ex.n)
+        revenue = L.revenue[trading].astype(np.float64)
+        rev = group_total(L.exporter[trading], revenue, ex.n)
+        rev2 = group_total(L.exporter[trading], revenue**2, ex.n)
         return pd.DataFrame(
             {
                 "exporter": np.arange(ex.n),

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .sums import mean
 from .vocab import EXPLORATION
 
 POLICIES: dict[str, type["Policy"]] = {}
@@ -154,7 +155,7 @@ class KeyAccounts(Policy):
     description = "Attention in proportion to each customer's revenue so far (largest accounts first)."
 
     def priority(self, view):
-        return 0.05 + view.revenue / max(float(view.revenue.mean()) if view.revenue.size else 1.0, 1e-9)
+        return 0.05 + view.revenue / max(mean(view.revenue) if view.revenue.size else 1.0, 1e-9)
 
 
 @register_policy

@@ -12,6 +12,8 @@ import pandas as pd
 
 from .archive import Archive
 from .jit import kernel
+from .sums import grid, on_grid
+from .sums import mean as _mean
 from .vocab import AWARENESS, CAUSES, COMMITMENT, DISSOLVED, EXPANSION, REINFORCEMENT, STAGES
 
 U = np.uintp
@@ -92,7 +94,12 @@ class Recorder:
         ids = L.id[rows]
         if np.may_share_memory(ids, L.id):  # rows was a slice: keep a copy, not a view of the column
             ids = ids.copy()
-        chunk = (int(tick), ids, _compact(from_stage), _compact(to_stage), _compact(cause))
+        fields = [_compact(from_stage), _compact(to_stage), _compact(cause)]
+        if n > 1 and np.any(ids[1:] < ids[:-1]):  # a chunk lists its relationships by id, not by row
+            order = np.argsort(ids, kind="stable")
+            ids = ids[order]
+            fields = [f[order] if isinstance(f, np.ndarray) else f for f in fields]
+        chunk = (int(tick), ids, *fields)
         self._events.append(chunk)
         self._n_events += n
         self._events_nbytes += sum(a.nbytes for a in chunk[1:] if isinstance(a, np.ndarray))
@@ -157,8 +164,8 @@ class Recorder:
         L, by = self._ledger, model.buyers
         d, a = tick.deliveries, tick.accounts
         counts, trust, commitment, satisfaction = _record_rows(L.stage, L.trust, L.commitment, L.satisfaction)
-        mean = _mean if trust.size else (lambda x: float("nan"))
-        total = np.add.reduce  # what ndarray.sum() calls, without its Python layers
+        mean = _mean
+        total = np.add.reduce  # per-exporter arrays, in exporter order
         ordered_total = float(total(d.orders_e))
         delivered_total = float(total(d.delivered_e))
         active = model.exporters.active
@@ -221,12 +228,6 @@ class Recorder:
         return pd.concat(self._snapshots, ignore_index=True)
 
 
-def _mean(x: np.ndarray) -> float:
-    """``float(x.mean())`` of a float array without ``np.mean``'s Python overhead: the same pairwise sum in
-    the array's dtype, divided by the count as ``np.mean`` divides (tests/test_fast_paths.py checks equality)."""
-    return float(x.dtype.type(np.add.reduce(x) / np.intp(x.size)))
-
-
 def loyalty(model, orders) -> float:
     """Weisbuch-Kirman-Herreiner order parameter ``y``, averaged over buyers.
 
@@ -239,20 +240,21 @@ def loyalty(model, orders) -> float:
     if tr.size == 0:
         return float("nan")
     x = L.preference[tr].astype(np.float64) if model.P.choice_rule == REINFORCEMENT else orders.order
-    y = _loyalty_ratios(tr, L.buyer, x, model.buyers.n)
-    return _mean(y) if y.size else float("nan")
+    bound, per_buyer = float(np.abs(x).max()), int(orders.n_trading.max())
+    y = _loyalty_ratios(tr, L.buyer, x, model.buyers.n, grid(bound, per_buyer), grid(bound * bound, per_buyer))
+    return _mean(y)
 
 
 @kernel
-def _loyalty_ratios(tr, buyer, x, n_buyers):
-    """sum_j x^2 / (sum_j x)^2 of each buyer with sum_j x > 0, in buyer order."""
+def _loyalty_ratios(tr, buyer, x, n_buyers, q1, q2):
+    """sum_j x^2 / (sum_j x)^2 of each buyer with sum_j x > 0, in buyer order (sums on grids: order-free)."""
     s1 = np.zeros(n_buyers)
     s2 = np.zeros(n_buyers)
     for k in range(tr.size):
         b = U(buyer[U(tr[k])])
         v = x[k]
-        s1[b] += v
-        s2[b] += v * v
+        s1[b] += on_grid(v, q1)
+        s2[b] += on_grid(v * v, q2)
     out = np.empty(n_buyers + 1)
     m = 0
     for b in range(n_buyers):
@@ -286,6 +288,7 @@ def snapshot(model, t: int) -> pd.DataFrame:
     """Trust, commitment and satisfaction of every live relationship at tick ``t``."""
     L = model.ledger
     live = np.flatnonzero(L.stage != DISSOLVED)
+    live = live[np.argsort(L.id[live], kind="stable")]  # by relationship, not by row
     return pd.DataFrame(
         {
             "tick": np.full(live.size, t, dtype=np.int32),

@@ -1,28 +1,15 @@
-"""Independent random streams, one per mechanism, all spawned from one seed.
+"""The run's seed, and the generator of what is drawn once, at construction.
 
-Each mechanism draws only from its own ``numpy.random.Generator``; the
-generators are children of a single ``numpy.random.SeedSequence``. Changing how
-many numbers one mechanism draws never shifts another mechanism's draws, which
-gives common random numbers when two policies are compared on the same seed.
-New streams are appended at the end of ``STREAMS`` so that existing streams keep
-their numbers.
+Mesa's ``rng`` argument (None, an int, a SeedSequence or a Generator) becomes one
+``numpy.random.SeedSequence``. The traits of exporters and buyers and the relationships that exist before
+tick 1 are drawn at construction from its first child (``population_generator``): they depend on the
+seed alone, never on the policy or any other mechanism. Everything drawn during the run is an
+order-free draw (``sim.draws``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-STREAMS = (
-    "population",  # traits of exporters and buyers, initial relationships
-    "demand",  # buyers' demand noise
-    "awareness",  # trade fairs, media, matching, referrals
-    "trial",  # trial orders (awareness -> exploration)
-    "choice",  # which supplier a buyer orders from
-    "fulfilment",  # opportunistic acts and their detection
-    "lifecycle",  # reviews of alternatives
-    "exit",  # exporter exit
-    "policy",  # anything a retention policy draws
-)
 
 
 def seed_sequence(rng) -> np.random.SeedSequence:
@@ -42,7 +29,8 @@ def seed_sequence(rng) -> np.random.SeedSequence:
     )
 
 
-def make_streams(seq: np.random.SeedSequence) -> dict[str, np.random.Generator]:
-    """One independent Generator per mechanism in ``STREAMS``."""
-    children = seq.spawn(len(STREAMS))
-    return {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAMS, children)}
+def population_generator(seq: np.random.SeedSequence) -> np.random.Generator:
+    """The generator of the draws made at construction: the first child of ``seq`` (what the population
+    stream has always been)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0),
+                                                                      pool_size=seq.pool_size)))

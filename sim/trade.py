@@ -14,8 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import draws
 from . import dynamics as eq
 from .jit import kernel
+from .sums import grid, on_grid, total
 from .vocab import COMMITMENT, EXPANSION, EXPONENTIAL_SMOOTHING, LOGIT, MOVING_AVERAGE, SEASONAL_INDEX
 
 F32 = np.float32
@@ -24,10 +26,12 @@ U = np.uintp
 
 
 class Orders(NamedTuple):
-    """What ``place_orders`` leaves: the trading rows and the units each ordered (float64, in row order)."""
+    """What ``place_orders`` leaves: the trading rows, the units each ordered (float64, in row order) and the
+    trading rows per buyer."""
 
     rows: np.ndarray
     order: np.ndarray
+    n_trading: np.ndarray
 
 
 class Deliveries(NamedTuple):
@@ -67,10 +71,11 @@ def _expected_demand(size, phase, t, P):
 
 
 @kernel
-def _demand(expected, eps, P):
+def _demand(expected, key, P):
     out = np.empty(expected.size)
     for b in range(expected.size):
-        out[b] = eq.demand(expected[b], eps[b], P)
+        eps = draws.normal(draws.uniform(key, b, 0), draws.uniform(key, b, 1))
+        out[b] = eq.demand(expected[b], eps, P)
     return out
 
 
@@ -81,8 +86,7 @@ def expected_demand(model, t: int) -> np.ndarray:
 
 def draw_demand(model, t: int) -> np.ndarray:
     """This tick's demand of every buyer (dynamics.demand)."""
-    eps = model.streams["demand"].standard_normal(model.buyers.n)
-    return _demand(model.expected_demand(t), eps, model.P)
+    return _demand(model.expected_demand(t), model.stream_key(draws.DEMAND, t), model.P)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,8 +94,9 @@ def draw_demand(model, t: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 @kernel
 def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, beta,
-                  n_buyers):
-    """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness)."""
+                  n_buyers, q):
+    """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness);
+    the weights ``exp(beta A - max)``, at most 1, are added on the grid ``q`` (sim.sums: order-free)."""
     n = tr.size
     x = np.empty(n)
     top = np.full(n_buyers, -np.inf)
@@ -105,7 +110,7 @@ def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, co
     total = np.zeros(n_buyers)
     for k in range(n):
         b = U(buyer[U(tr[k])])
-        x[k] = np.exp(x[k] - top[b])
+        x[k] = on_grid(np.exp(x[k] - top[b]), q)
         total[b] += x[k]
     for k in range(n):
         i = U(tr[k])
@@ -117,17 +122,20 @@ def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, co
 
 
 @kernel
-def _reinforcement_orders(tr, buyer, preference, gumbel, demand, order_col, beta, n_buyers):
+def _reinforcement_orders(tr, buyer, exporter, born, ids, preference, key, demand, order_col, beta, n_buyers):
     """One supplier per buyer, drawn with probability softmax(beta J) by the Gumbel-max trick: the row with the
-    largest ``beta J + g`` gets the whole demand (the first such row on a tie)."""
+    largest ``beta J + g`` gets the whole demand (g: the relationship's Gumbel draw; the oldest relationship
+    on a tie)."""
     n = tr.size
     best = np.full(n_buyers, -np.inf)
     at = np.full(n_buyers, -1, np.int64)
     for k in range(n):
-        b = U(buyer[U(tr[k])])
-        key = beta * np.float64(preference[U(tr[k])]) + gumbel[k]
-        if key > best[b]:
-            best[b] = key
+        i = U(tr[k])
+        b = U(buyer[i])
+        g = draws.gumbel(draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], n_buyers), 0))
+        v = beta * np.float64(preference[i]) + g
+        if v > best[b] or (v == best[b] and at[b] >= 0 and ids[i] < ids[U(tr[U(at[b])])]):
+            best[b] = v
             at[b] = k
     out = np.zeros(n)
     for k in range(n):
@@ -139,16 +147,18 @@ def _reinforcement_orders(tr, buyer, preference, gumbel, demand, order_col, beta
     return out
 
 
-def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray) -> Orders:
-    """Every trading row's order this tick, by the choice rule (also written to the ledger's ``order``)."""
+def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray, n_trading: np.ndarray) -> Orders:
+    """Every trading row's order this tick, by the choice rule (also written to the ledger's ``order``);
+    ``n_trading``: trading rows per buyer."""
     P, L, by, ex = model.P, model.ledger, model.buyers, model.exporters
     if P.choice_rule == LOGIT:
+        q = grid(1.0, int(n_trading.max()) if n_trading.size else 1)  # a buyer's weights are at most 1
         order = _logit_orders(rows, L.buyer, L.exporter, ex.quality, model.relative_price, by.price_sensitivity,
-                              L.trust, L.commitment, demand, L.order, P.beta, by.n)
+                              L.trust, L.commitment, demand, L.order, P.beta, by.n, q)
     else:
-        g = model.streams["choice"].gumbel(size=rows.size)
-        order = _reinforcement_orders(rows, L.buyer, L.preference, g, demand, L.order, P.beta, by.n)
-    return Orders(rows, order)
+        order = _reinforcement_orders(rows, L.buyer, L.exporter, L.born, L.id, L.preference,
+                                      model.stream_key(draws.CHOICE, t), demand, L.order, P.beta, by.n)
+    return Orders(rows, order, n_trading)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -157,17 +167,22 @@ def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray) -> Orders:
 # gives what the phases give one after the other.
 # ---------------------------------------------------------------------------------------------
 @kernel
-def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
-                exporter, buyer, stage, stock, active, propensity, quality, price, unit_cost,
+def _trade_rows(tr, order, demand, expected_next, key, survey_now, t, P, q_units, q_money, q_money2, units,
+                exporter, buyer, born, stage, stock, active, propensity, quality, price, unit_cost,
                 monitoring, size, partnership, importance, n_trading,
                 trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
                 outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
                 tc_c, tk_c, ti_c, commitment_c, preference, level, hist):
     n = tr.size
     E = stock.size
+    n_buyers = size.size
     orders_e = np.zeros(E)
+    last = 0.0  # the largest forecast of this tick: with the largest order, a bound of every forecast error
     for k in range(n):
-        orders_e[U(exporter[U(tr[k])])] += order[k]
+        i = U(tr[k])
+        orders_e[U(exporter[i])] += on_grid(order[k], q_units)
+        last = max(last, abs(np.float64(forecast[i])))
+    q_error = grid(max(units, last), max(n, 1))
     fill_e = np.empty(E)
     for j in range(E):
         fill_e[j] = eq.fill_rate(stock[j], orders_e[j], active[j])
@@ -176,7 +191,6 @@ def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
     n_received = 0
     err = 0.0
     delivered_e, revenue_e, margin_e, rev2_e = np.zeros(E), np.zeros(E), np.zeros(E), np.zeros(E)
-    forecast_e = np.zeros(E)
     width = hist.shape[1]
     for k in range(n):
         i = U(tr[k])
@@ -187,7 +201,8 @@ def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
         d = y * fill
         ordered = y > 0
         mon = eq.monitoring(np.float64(monitoring[b]), np.float64(trust_c[i]), P)
-        act, detected = eq.opportunism(u_act[k], propensity[e], mon, ordered)
+        u = draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], n_buyers), 0)
+        act, detected = eq.opportunism(u, propensity[e], mon, ordered)
         v = eq.delivered_value(fill, quality[e], act, np.float64(comm[i]), P)
         rev, mar = eq.sale(d, price[e], unit_cost[e], act, P)
         volume[i] = F32(np.float64(volume[i]) + d)
@@ -198,10 +213,10 @@ def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
         acts[1] += detected
         received[n_received] = v
         n_received += ordered
-        delivered_e[e] += d
-        revenue_e[e] += rev
-        margin_e[e] += mar
-        rev2_e[e] += rev * rev
+        delivered_e[e] += on_grid(d, q_units)
+        revenue_e[e] += on_grid(rev, q_money)
+        margin_e[e] += on_grid(mar, q_money)
+        rev2_e[e] += on_grid(rev * rev, q_money2)
         # ---- invest ----
         inv = eq.investment_update(np.float64(investment[i]), d, np.float64(size[b]), stage[i] >= EXPANSION,
                                    partnership[b], P)
@@ -225,7 +240,7 @@ def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
                                                    partnership[b], detected, P))
         preference[i] = F32(eq.preference_update(np.float64(preference[i]), eq.visit_payoff(fill, act, ordered, P), P))
         # ---- plan: score this tick's forecast, forecast next tick (row-local methods) ----
-        err += abs(np.float64(forecast[i]) - y)
+        err += on_grid(abs(np.float64(forecast[i]) - y), q_error)
         if P.forecast_method == EXPONENTIAL_SMOOTHING:
             f = eq.smoothed(np.float64(level[i]), y, P)
             level[i] = F32(f)
@@ -240,24 +255,27 @@ def _trade_rows(tr, order, demand, expected_next, u_act, survey_now, t, P,
         if P.information_sharing and stage[i] == COMMITMENT:
             f = eq.shared_forecast(y, demand[b], expected_next[b])
         forecast[i] = F32(f)
-        forecast_e[e] += np.float64(forecast[i])
-    return acts, received[:n_received], err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e
+    return acts, received[:n_received], err, orders_e, delivered_e, revenue_e, margin_e, rev2_e
 
 
 @kernel
-def _seasonal_rows(tr, order, demand, expected_next, t, P, exporter, buyer, stage, level, forecast, season):
+def _seasonal_rows(tr, order, demand, expected_next, t, P, q_units, exporter, buyer, stage, level, forecast, season):
     """Seasonal-index forecasts: per row ``L <- alpha y / s_now + (1 - alpha) L``; per exporter the index of
     this season ``s <- (1 - alpha) s + alpha sum(y) / sum(L_before)`` (renormalised to mean 1); the forecast
     ``f = L s_next`` (or the buyer's shared forecast); returns the per-exporter sums of the forecasts."""
     E, period = season.shape
     now, nxt = t % period, (t + 1) % period
     a = P.forecast_alpha
+    bound = 0.0
+    for k in range(tr.size):
+        bound = max(bound, abs(np.float64(level[U(tr[k])])))
+    q_level = grid(bound, max(tr.size, 1))
     total_y, total_level = np.zeros(E), np.zeros(E)
     for k in range(tr.size):
         i = U(tr[k])
         e = U(exporter[i])
-        total_y[e] += order[k]
-        total_level[e] += np.float64(level[i])
+        total_y[e] += on_grid(order[k], q_units)
+        total_level[e] += on_grid(np.float64(level[i]), q_level)
         level[i] = F32(a * order[k] / season[e, now] + (1.0 - a) * np.float64(level[i]))
     for e in range(E):
         s_now = season[e, now]
@@ -269,7 +287,6 @@ def _seasonal_rows(tr, order, demand, expected_next, t, P, exporter, buyer, stag
         mean /= period
         for s in range(period):
             season[e, s] /= mean
-    forecast_e = np.zeros(E)
     for k in range(tr.size):
         i = U(tr[k])
         e, b = U(exporter[i]), U(buyer[i])
@@ -277,31 +294,51 @@ def _seasonal_rows(tr, order, demand, expected_next, t, P, exporter, buyer, stag
         if P.information_sharing and stage[i] == COMMITMENT:
             f = eq.shared_forecast(order[k], demand[b], expected_next[b])
         forecast[i] = F32(f)
-        forecast_e[e] += np.float64(forecast[i])
-    return forecast_e
+
+
+@kernel
+def _forecast_totals(tr, exporter, forecast, n_exporters):
+    """Each exporter's sum of its customers' forecasts (on a grid: order-free)."""
+    bound = 0.0
+    for k in range(tr.size):
+        bound = max(bound, abs(np.float64(forecast[U(tr[k])])))
+    q = grid(bound, max(tr.size, 1))
+    out = np.zeros(n_exporters)
+    for k in range(tr.size):
+        i = U(tr[k])
+        out[U(exporter[i])] += on_grid(np.float64(forecast[i]), q)
+    return out
 
 
 def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndarray) -> Deliveries:
-    """Deliver, book, judge and forecast every trading row (``n_trading``: trading rows per buyer)."""
+    """Deliver, book, judge and forecast every trading row (``n_trading``: trading rows per buyer).
+
+    Per-exporter totals are added on grids (sim.sums) set by bounds every addend keeps: an order is at most
+    the largest demand, money at most that times the highest price.
+    """
     P, L, ex, by = model.P, model.ledger, model.exporters, model.buyers
     tr = orders.rows
-    u_act = model.streams["fulfilment"].random(tr.size)
+    n = max(tr.size, 1)
     expected_next = model.expected_demand(t + 1) if P.information_sharing else np.zeros(1)
     survey_now = bool(P.survey and t % P.survey_every == 0)
-    (acts, received, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e, forecast_e) = _trade_rows(
-        tr, orders.order, demand, expected_next, u_act, survey_now, t, P,
-        L.exporter, L.buyer, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price, ex.unit_cost,
-        by.monitoring, by.size, by.partnership, by.importance, n_trading,
+    units = float(demand.max()) if demand.size else 0.0
+    money = units * float(ex.price.max())
+    q_units, q_money, q_money2 = grid(units, n), grid(money, n), grid(money * money, n)
+    (acts, received, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e) = _trade_rows(
+        tr, orders.order, demand, expected_next, model.stream_key(draws.FULFILMENT, t), survey_now, t, P,
+        q_units, q_money, q_money2, units,
+        L.exporter, L.buyer, L.born, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
+        ex.unit_cost, by.monitoring, by.size, by.partnership, by.importance, n_trading,
         L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
     if P.forecast_method == SEASONAL_INDEX:
-        forecast_e = _seasonal_rows(tr, orders.order, demand, expected_next, t, P, L.exporter, L.buyer, L.stage,
-                                    L.level, L.forecast, ex.season_index)
+        _seasonal_rows(tr, orders.order, demand, expected_next, t, P, q_units, L.exporter, L.buyer, L.stage, L.level, L.forecast, ex.season_index)
+    forecast_e = _forecast_totals(tr, L.exporter, L.forecast, ex.n)
     hhi = np.full(ex.n, np.nan)  # Herfindahl index of this tick's revenue over each exporter's customers
     np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
     return Deliveries(orders_e, delivered_e, revenue_e, margin_e, hhi, int(acts[0]), int(acts[1]), received,
-                      forecast_e, float(err), float(np.add.reduce(orders.order)))
+                      forecast_e, float(err), float(total(orders.order)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,9 +372,14 @@ def plan(model, deliveries: Deliveries, spend: np.ndarray) -> Accounts:
 def _launch_stock(P, stock, capacity, exporter, stage, forecast):
     E = stock.size
     target = np.zeros(E)
+    bound = 0.0
     for i in range(stage.size):
         if stage[i] > 0 and stage[i] < 4:
-            target[U(exporter[i])] += np.float64(forecast[i])
+            bound = max(bound, abs(np.float64(forecast[i])))
+    q = grid(bound, max(stage.size, 1))
+    for i in range(stage.size):
+        if stage[i] > 0 and stage[i] < 4:
+            target[U(exporter[i])] += on_grid(np.float64(forecast[i]), q)
     for j in range(E):
         stock[j] = max(stock[j], min((1.0 + P.safety_stock) * target[j], capacity[j]))
 

@@ -4,11 +4,18 @@
 time in plain Python (agents under ``shuffle_do``), calling the same equations
 of ``sim.dynamics`` as plain Python, with its own bookkeeping: who trades, the
 split of the contact budget, softmax orders, rationing, stage moves,
-dissolutions, cool-downs, the per-tick aggregates. With the random numbers
-fixed (both read the same streams in the same amounts), the compiled engine
-must give the same trajectories: the same event log, transition for
-transition, the same per-tick aggregates, and the same state of every
-relationship.
+dissolutions, cool-downs, the per-tick aggregates. Both draw the same random
+numbers without sharing any order: every draw is an order-free, counter-based
+draw of ``sim.draws`` (a function of the seed, the mechanism, the tick and the
+agent or relationship concerned), which the engine makes row by row in its
+compiled passes and the oracle agent by agent, relationship by relationship,
+when each needs its number (in ``shuffle_do``'s random order, with its
+relationships in creation order rather than the engine's row order). With the
+same numbers, the compiled engine must give the same trajectories: the same
+event log, transition for transition, the same per-tick aggregates (within
+rtol 1e-4: the engine keeps relationship state in float32 and adds totals
+exactly on a grid, ``sim.sums``; the oracle uses plain float64), and the same
+state of every relationship.
 
 When the engine's bookkeeping changes (sim/trade.py, sim/lifecycle.py, ...),
 the oracle must be changed the same way: that is what this test is for.

@@ -18,37 +18,58 @@ simulate the same market:
   (``sim.parameters.record``);
 * the traits of exporters and buyers (``sim.population.draw_population``) and
   the validated parameters;
-* the random numbers. Each phase draws its numbers up front from the engine's
-  stream, in the engine's order and amount (one per eligible relationship, in
-  creation order); the agents then read the number of each relationship.
-  Retention policies are vectorised plug-ins, so they are asked once per tick
-  for every relationship's weight, as the engine does.
+* the random numbers, and only the numbers. Every draw of the engine is an
+  order-free, counter-based draw (``sim.draws``): a pure function of the run's
+  seed, the mechanism, the tick and the agent or relationship it concerns. So
+  here each buyer, exporter and relationship draws its own number when it
+  needs it, by calling the same functions as plain Python (``draws.uniform``,
+  and the ``py_func`` of ``normal``, ``gumbel``, ``poisson`` and
+  ``relationship_subject``): a buyer its demand noise (DEMAND draws (b, 0) and
+  (b, 1)) and whether it is matched (MATCHING); an exporter the prospects it
+  meets at fairs and through media (FAIR, MEDIA_COUNT, MEDIA) and whether it
+  exits (EXIT); a relationship, named by its pair and the tick it began, its
+  trial (TRIAL), its Gumbel noise under the reinforcement rule (CHOICE), its
+  opportunism draw (FULFILMENT), its review (REVIEW) and its referral
+  (REFERRAL). Nothing is drawn up front and nothing mimics the order of the
+  engine's ledger rows: agents act under ``shuffle_do`` in random order and
+  their relationships sit in creation order, yet they get the engine's
+  numbers. Where order does carry meaning it is the rule's own: ties go to the
+  oldest relationship (lowest id), and the new pairs of a tick are listed by
+  channel, then exporter (fairs, media), buyer (matching) or (exporter, buyer)
+  (referrals), the first listing of a pair being the one that counts. The
+  traits and the relationships before tick 1 come from the construction's
+  generator (``sim.streams.population_generator``), and a retention policy gets
+  the engine's per-tick generator (``draws.policy_generator``). Retention
+  policies are vectorised plug-ins, so they are asked once per tick for every
+  relationship's weight, as the engine does.
 
 Everything else - the agents and relationship objects, who is trading, who
 counts as short of suppliers, the split of the contact budget, softmax orders,
 rationing, the seasonal index, the order of stage moves, dissolution,
 cool-downs, the per-tick aggregates - is bookkeeping written independently of
-the engine in plain Python floats. ``tests/test_oracle.py`` checks that, with
+the engine in plain Python floats. (The engine adds its per-exporter and
+per-buyer totals exactly, on a power-of-two grid, ``sim.sums``; the plain
+float64 sums here differ from those by about 1e-12 relatively.) ``tests/test_oracle.py`` checks that, with
 randomness fixed, both give the same trajectories; ``benchmarks`` times both.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from types import SimpleNamespace
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim import dynamics
+from sim import draws, dynamics
 from sim.awareness import prospect_weights
-from sim.model import SORT_EVERY
 from sim.parameters import record, validate
 from sim.policies import PolicyView, get_policy
 from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
-from sim.streams import make_streams, seed_sequence
+from sim.streams import population_generator, seed_sequence
 from sim.vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
                        EXPLORATION, EXPONENTIAL_SMOOTHING, EXPORTER_EXIT, INITIAL, KEY_ACCOUNT_LOSS, LAPSED, LOGIT,
                        MATCHING, MEDIA, MOVING_AVERAGE, REFERRAL, REINFORCEMENT, SEASONAL_INDEX, TRADE_FAIR, TRIAL,
@@ -68,6 +89,8 @@ def _plain_equations(module) -> SimpleNamespace:
 
 #: ``sim.dynamics``' equations, called as plain Python: ``eq.trust_update(...)``
 eq = _plain_equations(dynamics)
+#: ``sim.draws``' functions, called as plain Python: ``rnd.uniform(key, subject, index)``, ``rnd.normal(u1, u2)``
+rnd = _plain_equations(draws)
 
 #: the cause recorded for each stage move (from, to)
 MOVE_CAUSE = {(EXPLORATION, EXPANSION): TRUST_BUILT, (EXPANSION, COMMITMENT): COMMITTED,
@@ -83,12 +106,14 @@ class Rel:
         "tc", "tk", "ti", "trust", "commitment", "investment", "switching_cost",
         "outcome", "expectation", "satisfaction", "perceived", "shared_values",
         "communication", "preference", "order", "forecast", "level", "hist",
-        "volume", "revenue", "margin", "n_orders", "low_sat",
-        "u", "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
+        "volume", "revenue", "margin", "n_orders", "low_sat", "subject",
+        "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
     )
 
-    def __init__(self, rid, ex, buyer, t, shared_values, preference):
+    def __init__(self, rid, ex, buyer, t, shared_values, preference, n_buyers):
         self.id, self.ex, self.buyer = rid, ex, buyer
+        #: the relationship's name in the draws: its pair and the tick it began
+        self.subject = int(rnd.relationship_subject(ex, buyer, t, n_buyers))
         self.stage, self.born, self.since, self.ended, self.cause, self.peak = AWARENESS, t, t, -1, 0, AWARENESS
         self.tc = self.tk = self.ti = self.trust = self.commitment = 0.0
         self.investment = self.switching_cost = self.outcome = self.expectation = 0.0
@@ -101,6 +126,10 @@ class Rel:
     @property
     def trading(self):
         return EXPLORATION <= self.stage <= COMMITMENT
+
+    def draw(self, key, index=0):
+        """This relationship's draw ``index`` under ``key`` (a mechanism's key of this tick)."""
+        return rnd.uniform(key, self.subject, index)
 
 
 class PlainExporter(mesa.Agent):
@@ -131,6 +160,32 @@ class PlainExporter(mesa.Agent):
             r.communication = eq.communication(eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P), P)
         self.spend = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
 
+    def advertise(self, t, found):
+        """Prospects this exporter meets: at a fair (its FAIR draws, one per contact) and through media (a
+        Poisson number, its MEDIA_COUNT draw, of prospects, its MEDIA draws); and the buyers its committed
+        customers refer it to (each relationship's REFERRAL draws 0 and 1)."""
+        m, P = self.model, self.model.P
+        if not self.active:
+            return
+        if (t - 1) % P.fair_every == 0 and P.fair_contacts > 0:
+            found["fair"][self.i] = [m.prospect(rnd.uniform(m.key[draws.FAIR], self.i, c))
+                                     for c in range(P.fair_contacts)]
+        n = rnd.poisson(m.key[draws.MEDIA_COUNT], self.i, P.media_reach)
+        found["media"][self.i] = [m.prospect(rnd.uniform(m.key[draws.MEDIA], self.i, c)) for c in range(n)]
+
+    def refer(self, t, found):
+        """Each committed relationship of this exporter refers it to a buyer with chance ``referral_rate``."""
+        m, B = self.model, self.model.by.n
+        key = m.key[draws.REFERRAL]
+        for r in self.rels:
+            if r.stage == COMMITMENT and r.draw(key, 0) < m.P.referral_rate:
+                found["referral"].append((self.i, min(int(r.draw(key, 1) * B), B - 1)))
+
+    def leaves(self, t):
+        """Whether this exporter exits now (its EXIT draw; dynamics.exits)."""
+        return self.active and eq.exits(rnd.uniform(self.model.key[draws.EXIT], self.i, 0), self.neg_ticks,
+                                        self.model.P)
+
     def fulfil(self, t):
         m, P = self.model, self.model.P
         customers = [r for r in self.rels if r.trading]
@@ -141,7 +196,8 @@ class PlainExporter(mesa.Agent):
             b = m.buyer_list[r.buyer]
             r.fill, r.delivered, r.ordered = fill, r.order * fill, r.order > 0
             monitoring = eq.monitoring(b.monitoring, r.trust, P)
-            r.opp, r.detected = eq.opportunism(r.u, self.opportunism, monitoring, r.ordered)
+            r.opp, r.detected = eq.opportunism(r.draw(m.key[draws.FULFILMENT]), self.opportunism, monitoring,
+                                               r.ordered)
             r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, P)
             revenue, margin = eq.sale(r.delivered, self.price, self.unit_cost, r.opp, P)
             r.payoff = eq.visit_payoff(fill, r.opp, r.ordered, P)
@@ -210,8 +266,19 @@ class PlainBuyer(mesa.Agent):
     def expected_demand(self, t):
         return eq.expected_demand(self.size, self.phase, t, self.model.P)
 
-    def draw_demand(self, t, eps):
-        self.demand = eq.demand(self.expected_demand(t), eps[self.i], self.model.P)
+    def draw_demand(self, t):
+        """This tick's demand, with noise from the buyer's two DEMAND draws (Box-Muller)."""
+        key = self.model.key[draws.DEMAND]
+        eps = rnd.normal(rnd.uniform(key, self.i, 0), rnd.uniform(key, self.i, 1))
+        self.demand = eq.demand(self.expected_demand(t), eps, self.model.P)
+
+    def seek(self, t, found, active):
+        """A buyer short of suppliers is matched, with chance ``matching_rate`` (its MATCHING draw 0), to an
+        active exporter (its draw 1)."""
+        m = self.model
+        key = m.key[draws.MATCHING]
+        if len(self.rels) < self.wanted and rnd.uniform(key, self.i, 0) < m.P.matching_rate:
+            found["matching"][self.i] = active[min(int(rnd.uniform(key, self.i, 1) * len(active)), len(active) - 1)]
 
     def attractiveness(self, r, trust):
         ex = self.model.exporter_list[r.ex]
@@ -224,14 +291,15 @@ class PlainBuyer(mesa.Agent):
             return
         n_trading = sum(1 for r in self.rels if r.trading)
         committed = any(r.stage == COMMITMENT for r in self.rels)
+        key = m.key[draws.TRIAL]
         for r in aware:
             ex = m.exporter_list[r.ex]
-            if r.u < eq.trial_probability(self.wanted, n_trading, len(aware), committed, ex.quality, ex.rel_price,
+            if r.draw(key) < eq.trial_probability(self.wanted, n_trading, len(aware), committed, ex.quality, ex.rel_price,
                                           self.price_sensitivity, r.communication, P):
                 m.start_trading(r, t)
 
     def place_orders(self, t):
-        P = self.model.P
+        m, P = self.model, self.model.P
         mine = [r for r in self.rels if r.trading]
         if not mine:
             return
@@ -242,11 +310,12 @@ class PlainBuyer(mesa.Agent):
             total = sum(e)
             for r, ei in zip(mine, e):
                 r.order = self.demand * (ei / total)
-        else:  # reinforcement: the largest beta J + Gumbel noise gets the whole demand (the first on a tie)
-            key = [P.beta * r.preference + r.u for r in mine]
-            best = key.index(max(key))
-            for k, r in enumerate(mine):
-                r.order = self.demand if k == best else 0.0
+        else:  # reinforcement: the largest beta J + Gumbel noise (each relationship's CHOICE draw) gets the
+            # whole demand; the oldest relationship (lowest id) on a tie
+            key = m.key[draws.CHOICE]
+            best = max(mine, key=lambda r: (P.beta * r.preference + rnd.gumbel(r.draw(key)), -r.id))
+            for r in mine:
+                r.order = self.demand if r is best else 0.0
 
     def invest(self, t):
         P = self.model.P
@@ -282,9 +351,10 @@ class PlainBuyer(mesa.Agent):
         for r in live:
             active = m.exporter_list[r.ex].active
             score[r.id] = self.attractiveness(r, P.calculus_trust if r.stage == AWARENESS else r.trust) if active else -math.inf
+        key = m.key[draws.REVIEW]
         for r in [r for r in live if r.trading]:
             cause = eq.ending(r.trust, r.low_sat, P)
-            if not cause and P.dissolution and r.stage < COMMITMENT and r.u < self.review_rate:
+            if not cause and P.dissolution and r.stage < COMMITMENT and r.draw(key) < self.review_rate:
                 best_other = max((score[o.id] for o in live if o is not r), default=-math.inf)
                 if eq.switches(score[r.id], best_other, r.switching_cost, P):
                     cause = BETTER_ALTERNATIVE
@@ -311,11 +381,14 @@ class PlainMarket(mesa.Model):
         self.P = P = record(p)
         seq = seed_sequence(rng)
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
-        self.streams = make_streams(seq)
+        #: the run's seed as the draws use it (as the engine derives it)
+        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
+        self.key = None  # this tick's key of each mechanism (draws.MECHANISMS), set by step
         self.policy = get_policy(p["policy"])
-        self.ex, self.by = draw_population(p, self.streams["population"])
+        population = population_generator(seq)  # traits, then the relationships that exist before tick 1
+        self.ex, self.by = draw_population(p, population)
         self.buyers = self.by  # what prospect_weights reads
-        self.prospect_cdf = prospect_weights(self)
+        self.prospect_cdf = prospect_weights(self).tolist()  # empty: uniform
         self.exporter_list = [PlainExporter(self, i) for i in range(self.ex.n)]
         self.buyer_list = [PlainBuyer(self, i) for i in range(self.by.n)]
         self.rels: list[Rel] = []  # live relationships in creation order
@@ -324,7 +397,7 @@ class PlainMarket(mesa.Model):
         self.n_created = self.n_dissolved = 0
         self.event_log: list[tuple] = []
         self.rows: list[tuple] = []
-        self.seed_initial()
+        self.seed_initial(population)
         for x in self.exporter_list:  # launch stock covers the forecast of relationships already trading
             target = (1 + P.safety_stock) * sum(r.forecast for r in x.rels if r.trading)
             x.stock = max(x.stock, min(target, x.capacity))
@@ -344,7 +417,7 @@ class PlainMarket(mesa.Model):
             if old is not None and (old.stage != DISSOLVED or t - old.ended < self.P.cooldown):
                 continue
             shared = eq.shared_values(self.exporter_list[e].values, self.buyer_list[b].values)
-            r = Rel(self.n_created, e, b, t, shared, self.P.initial_preference)
+            r = Rel(self.n_created, e, b, t, shared, self.P.initial_preference, self.by.n)
             self.n_created += 1
             self.pairs[(e, b)] = r
             self.rels.append(r)
@@ -380,13 +453,17 @@ class PlainMarket(mesa.Model):
         self.exporter_list[r.ex].rels.remove(r)
         self.buyer_list[r.buyer].rels.remove(r)
 
-    def prospects(self, n, rng):
-        if self.prospect_cdf is None:
-            return rng.integers(self.by.n, size=n).tolist()
-        return np.minimum(np.searchsorted(self.prospect_cdf, rng.random(n)), self.by.n - 1).tolist()
+    def prospect(self, u):
+        """The buyer a prospect draw ``u`` picks: ``floor(u B)``, or with prospect targeting the buyer whose
+        interval of the cumulative weights holds ``u``."""
+        B = self.by.n
+        if not self.prospect_cdf:
+            return min(int(u * B), B - 1)
+        return min(bisect_right(self.prospect_cdf, u), B - 1)
 
-    def seed_initial(self):
-        P, rng, E, B = self.P, self.streams["population"], self.ex.n, self.by.n
+    def seed_initial(self, rng):
+        """The relationships that exist before tick 1, drawn with the construction's generator ``rng``."""
+        P, E, B = self.P, self.ex.n, self.by.n
         self.trials = 0
         if self.p["initial_awareness"] == "all":
             rels = self.introduce([(e, b, INITIAL) for e in range(E) for b in range(B)], 0)
@@ -406,22 +483,15 @@ class PlainMarket(mesa.Model):
         exporters = rng.integers(E, size=len(buyers)).tolist()
         self.introduce([(e, b, INITIAL) for e, b in zip(exporters, buyers)], 0)
 
-    def draw(self, stream, rels, name="u", kind="random"):
-        """One number per relationship of ``rels``, from the engine's stream, in creation order."""
-        rng = self.streams[stream]
-        u = (rng.random(len(rels)) if kind == "random" else rng.gumbel(size=len(rels))).tolist()
-        for r, x in zip(rels, u):
-            setattr(r, name, x)
-
     # ---- the tick ----------------------------------------------------------------
     def step(self):
         t, P = self.steps, self.P
         exporters, buyers = self.agents_by_type[PlainExporter], self.agents_by_type[PlainBuyer]
         self.trials = self.dissolved_trading = 0
         created_before, dissolved_before = self.n_created, self.n_dissolved
+        self.key = [int(draws.stream_key(self.draw_seed, mechanism, t)) for mechanism in range(len(draws.MECHANISMS))]
 
-        eps = self.streams["demand"].standard_normal(self.by.n).tolist()
-        buyers.shuffle_do("draw_demand", t, eps)
+        buyers.shuffle_do("draw_demand", t)
 
         self.meet(t)
         self.rels = [r for r in self.rels if r.stage != DISSOLVED]
@@ -432,14 +502,10 @@ class PlainMarket(mesa.Model):
             r.communication = 0.0
         exporters.shuffle_do("talk", t)
 
-        self.draw("trial", [r for r in self.rels if r.stage == AWARENESS and self.exporter_list[r.ex].active])
         buyers.shuffle_do("try_out", t)
 
         trading = [r for r in self.rels if r.trading]
-        if P.choice_rule == REINFORCEMENT:
-            self.draw("choice", trading, kind="gumbel")
         buyers.shuffle_do("place_orders", t)
-        self.draw("fulfilment", trading)
         exporters.shuffle_do("fulfil", t)
         buyers.shuffle_do("invest", t)
         buyers.shuffle_do("judge", t)
@@ -447,32 +513,22 @@ class PlainMarket(mesa.Model):
         exporters.shuffle_do("plan", t)
         self.advance(t, trading)
         self.record(t, trading, created_before, dissolved_before)
-        if t % SORT_EVERY == 0:  # the engine puts its relationships in buyer order (a stable sort)
-            self.rels.sort(key=lambda r: r.buyer)
-            position = {id(r): k for k, r in enumerate(self.rels)}
-            for x in self.exporter_list:
-                x.rels.sort(key=lambda r: position[id(r)])
 
     def meet(self, t):
-        P, rng = self.P, self.streams["awareness"]
+        """New awareness: the agents find their candidates in any order, each with its own draws; the
+        candidates are then listed by channel, and within a channel by exporter (fairs, media), buyer
+        (matching) or (exporter, buyer) (referrals)."""
         active = [x.i for x in self.exporter_list if x.active]
         if not active:
             return
-        candidates = []
-        if (t - 1) % P.fair_every == 0 and P.fair_contacts > 0:
-            es = [e for e in active for _ in range(P.fair_contacts)]
-            candidates += [(e, b, TRADE_FAIR) for e, b in zip(es, self.prospects(len(es), rng))]
-        k = rng.poisson(P.media_reach, len(active)).tolist()
-        es = [e for e, n in zip(active, k) for _ in range(n)]
-        candidates += [(e, b, MEDIA) for e, b in zip(es, self.prospects(len(es), rng))]
-        u = rng.random(self.by.n).tolist()
-        short = [b.i for b in self.buyer_list if len(b.rels) < b.wanted and u[b.i] < P.matching_rate]
-        pick = rng.integers(len(active), size=len(short)).tolist()
-        candidates += [(active[j], b, MATCHING) for j, b in zip(pick, short)]
-        committed = [r for r in self.rels if r.stage == COMMITMENT]
-        u = rng.random(len(committed)).tolist()
-        referrers = [r.ex for r, x in zip(committed, u) if x < P.referral_rate]
-        candidates += [(e, b, REFERRAL) for e, b in zip(referrers, rng.integers(self.by.n, size=len(referrers)).tolist())]
+        found = {"fair": {}, "media": {}, "matching": {}, "referral": []}
+        self.agents_by_type[PlainExporter].shuffle_do("advertise", t, found)
+        self.agents_by_type[PlainBuyer].shuffle_do("seek", t, found, active)
+        self.agents_by_type[PlainExporter].shuffle_do("refer", t, found)
+        candidates = [(e, b, TRADE_FAIR) for e in sorted(found["fair"]) for b in found["fair"][e]]
+        candidates += [(e, b, MEDIA) for e in sorted(found["media"]) for b in found["media"][e]]
+        candidates += [(e, b, MATCHING) for b, e in sorted(found["matching"].items())]
+        candidates += [(e, b, REFERRAL) for e, b in sorted(found["referral"])]
         self.introduce(candidates, t)
 
     def weigh(self, rels, t):
@@ -486,7 +542,7 @@ class PlainMarket(mesa.Model):
             last_order=np.array([r.order for r in rels], dtype=np.float64),
             perceived=np.array([r.perceived for r in rels], dtype=np.float64),
             buyer_size=np.array([self.buyer_list[r.buyer].size for r in rels], dtype=np.float64),
-            rng=self.streams["policy"],
+            rng=draws.policy_generator(self.draw_seed, t),
         )
         for r, w in zip(rels, np.asarray(self.policy.priority(view), dtype=np.float64).tolist()):
             r.w = w
@@ -494,20 +550,17 @@ class PlainMarket(mesa.Model):
     def advance(self, t, traded):
         P = self.P
         self.trading_at_start = sum(1 for r in self.rels if r.trading)
-        u = self.streams["exit"].random(self.ex.n).tolist()
         for x in self.exporter_list:
-            if x.active and eq.exits(u[x.i], x.neg_ticks, P):
+            if x.leaves(t):
                 x.active, x.exited_at = False, t
                 for r in list(x.rels):
                     self.dissolve(r, EXPORTER_EXIT, t)
         if t == P.shock_tick:
             for x in self.exporter_list:
                 mine = [r for r in x.rels if r.trading]
-                if mine:
-                    top = max(r.revenue for r in mine)
-                    self.dissolve(next(r for r in mine if r.revenue == top), KEY_ACCOUNT_LOSS, t)
+                if mine:  # the largest account by revenue so far; the oldest relationship on a tie
+                    self.dissolve(max(mine, key=lambda r: (r.revenue, -r.id)), KEY_ACCOUNT_LOSS, t)
         self.rels = [r for r in self.rels if r.stage != DISSOLVED]
-        self.draw("lifecycle", [r for r in self.rels if r.trading])
         buyers = self.agents_by_type[PlainBuyer]
         buyers.shuffle_do("review", t)
         if P.dissolution:
