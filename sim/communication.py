@@ -18,6 +18,7 @@ from .draws import policy_generator
 from .jit import kernel
 from .policies import LazyPolicyView
 from .sums import grid, on_grid
+from .threads import run_chunks
 from .vocab import AWARENESS, COMMITMENT, DISSOLVED
 
 F32 = np.float32
@@ -36,29 +37,26 @@ class Contacts(NamedTuple):
 
 
 @kernel
-def _sweep(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
-    """Clear ``comm``; list the live rows (of active exporters), the trading rows among them and their
-    exporters, and the prospects; count prospects per exporter and, per buyer, trading, committed and
-    prospect rows."""
-    n = stage.size
+def _sweep(lo, hi, stage, exporter, buyer, active, comm, n_exporters, n_buyers):
+    """Rows ``lo:hi``: clear ``comm``; list the trading rows of active exporters (and their exporters) and the
+    prospects (awareness rows of active exporters); count prospects per exporter and, per buyer, trading,
+    committed and prospect rows."""
+    n = hi - lo
     n_prospects = np.zeros(n_exporters, np.int64)
     n_trading = np.zeros(n_buyers, np.int64)
     n_committed = np.zeros(n_buyers, np.int64)
     n_aware = np.zeros(n_buyers, np.int64)
-    live = np.empty(n + 1, np.int32)
     tr = np.empty(n + 1, np.int32)
     te = np.empty(n + 1, exporter.dtype)
     aw = np.empty(n + 1, np.int32)
-    nl = nt = na = 0
-    for i in range(n):
+    nt = na = 0
+    for i in range(lo, hi):
         comm[i] = 0.0
         st = stage[i]
         e, b = U(exporter[i]), U(buyer[i])
         is_live = (st != DISSOLVED) & active[e]
         is_prospect = is_live & (st == AWARENESS)
-        live[nl] = i  # appended to without branches: stages alternate at random along the rows
-        nl += is_live
-        tr[nt] = i
+        tr[nt] = i  # appended to without branches: stages alternate at random along the rows
         te[nt] = exporter[i]
         nt += is_live & (st != AWARENESS)
         aw[na] = i
@@ -67,47 +65,66 @@ def _sweep(stage, exporter, buyer, active, comm, n_exporters, n_buyers):
         n_aware[b] += is_prospect
         n_trading[b] += (st != AWARENESS) & (st != DISSOLVED)
         n_committed[b] += st == COMMITMENT
-    return live[:nl], tr[:nt], te[:nt], aw[:na].copy(), n_prospects, n_trading, n_committed, n_aware
+    return tr[:nt].copy(), te[:nt].copy(), aw[:na].copy(), n_prospects, n_trading, n_committed, n_aware
 
 
 @kernel
-def _spend_budget(live, stage, exporter, te, w, n_prospects, budget, active, comm, P):
-    """Each live row's communication (dynamics.contact_budget, dynamics.communication) and each exporter's
-    contact spend (dynamics.contact_spend). The weights are put on one grid first (sim.sums), so that each
-    exporter's total weight is the same in any row order."""
-    E = budget.size
-    q = grid(w.max() if w.size else 0.0, max(w.size, 1))
-    total_w = np.zeros(E)
-    for k in range(w.size):
+def _weight_totals(lo, hi, te, w, q, n_exporters):
+    """Weights ``lo:hi`` put on the grid ``q`` (in place, sim.sums) and their totals per exporter."""
+    out = np.zeros(n_exporters)
+    for k in range(lo, hi):
         w[k] = on_grid(w[k], q)
-        total_w[U(te[k])] += w[k]
-    k = 0
-    for j in range(live.size):
-        i = U(live[j])
+        out[U(te[k])] += w[k]
+    return out
+
+
+@kernel
+def _customer_contact(lo, hi, tr, te, w, total_w, budget, comm, P):
+    """Trading rows ``tr[lo:hi]``: communication from their share of the retention budget."""
+    for k in range(lo, hi):
+        e = U(te[k])
+        c = eq.contact_budget(False, 0, w[k], total_w[e], budget[e], P)
+        comm[U(tr[k])] = F32(eq.communication(c, P))
+    return 0
+
+
+@kernel
+def _prospect_contact(lo, hi, aw, exporter, n_prospects, budget, comm, P):
+    """Prospects ``aw[lo:hi]``: communication from their share of the acquisition budget."""
+    for k in range(lo, hi):
+        i = U(aw[k])
         e = U(exporter[i])
-        prospect = stage[i] == AWARENESS
-        weight = 0.0
-        if not prospect:
-            weight = w[k]
-            k += 1
-        c = eq.contact_budget(prospect, n_prospects[e], weight, total_w[e], budget[e], P)
+        c = eq.contact_budget(True, n_prospects[e], 0.0, 0.0, budget[e], P)
         comm[i] = F32(eq.communication(c, P))
-    spend = np.zeros(E)
-    for e in range(E):
+    return 0
+
+
+@kernel
+def _spend(budget, active, n_prospects, total_w, P):
+    """Each exporter's contact spend (dynamics.contact_spend)."""
+    out = np.zeros(budget.size)
+    for e in range(budget.size):
         if active[e]:
-            spend[e] = eq.contact_spend(budget[e], n_prospects[e] > 0, total_w[e] > 0, P)
-    return spend
+            out[e] = eq.contact_spend(budget[e], n_prospects[e] > 0, total_w[e] > 0, P)
+    return out
 
 
 def talk(model, t: int) -> Contacts:
-    """Set ``communication`` of every live relationship for this tick and book the contact spend."""
-    L, ex = model.ledger, model.exporters
-    live, tr, te, aw, n_prospects, n_trading, n_committed, n_aware = _sweep(
-        L.stage, L.exporter, L.buyer, ex.active, L.communication, ex.n, model.buyers.n)
+    """Set ``communication`` of every live relationship for this tick and book the contact spend.
+
+    The policy's weights are put on one grid first (sim.sums), so that each exporter's total weight is the
+    same in any row order and on any number of threads.
+    """
+    L, ex, P = model.ledger, model.exporters, model.P
+    parts = run_chunks(_sweep, L.n, L.stage, L.exporter, L.buyer, ex.active, L.communication, ex.n, model.buyers.n)
+    tr, te, aw = (np.concatenate([p[j] for p in parts]) for j in range(3))
+    n_prospects, n_trading, n_committed, n_aware = (np.add.reduce([p[j] for p in parts]) for j in range(3, 7))
     w = priorities(model, tr, te, t)
-    spend = _spend_budget(live, L.stage, L.exporter, te, w, n_prospects, ex.budget, ex.active, L.communication,
-                          model.P)
-    return Contacts(spend, aw, n_trading, n_committed, n_aware)
+    q = grid(w.max() if w.size else 0.0, max(w.size, 1))
+    total_w = np.add.reduce(run_chunks(_weight_totals, w.size, te, w, q, ex.n))
+    run_chunks(_customer_contact, tr.size, tr, te, w, total_w, ex.budget, L.communication, P)
+    run_chunks(_prospect_contact, aw.size, aw, L.exporter, n_prospects, ex.budget, L.communication, P)
+    return Contacts(_spend(ex.budget, ex.active, n_prospects, total_w, P), aw, n_trading, n_committed, n_aware)
 
 
 def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:

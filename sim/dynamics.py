@@ -3,7 +3,7 @@
 Each submodel is one small scalar function with its equation in the docstring. The compiled
 kernels of the phases (``sim.trade``, ``sim.lifecycle``, ...) call these functions row by row, and
 so does the plain-Mesa oracle (``sim.testing.plain_mesa``), as plain Python: this is the only
-place an equation is written. ``P`` is the parameter record (``sim.parameters.Params``): a
+place an equation is written. ``P`` is the parameter record (``sim.parameters.record``): a
 coefficient is read as ``P.trust_gain``, never passed by position.
 
 All arithmetic is in float64; the ledger stores relationship state in float32.

@@ -22,6 +22,7 @@ from . import dynamics as eq
 from .awareness import start_trading
 from .communication import Contacts
 from .jit import kernel
+from .threads import run_chunks
 from .vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
                     EXPLORATION, EXPORTER_EXIT, KEY_ACCOUNT_LOSS, LAPSED, TRUST_BUILT)
 
@@ -64,18 +65,23 @@ def _pick_trials(aw, key, exporter, buyer, born, wanted, n_trading, n_committed,
 
 
 @kernel
-def _trading_rows(stage, buyer, n_buyers):
-    """The trading rows (exploration to commitment) and their count per buyer."""
-    out = np.empty(stage.size + 1, np.int32)
+def _trading_chunk(lo, hi, stage, buyer, n_buyers):
+    out = np.empty(hi - lo + 1, np.int32)
     per_buyer = np.zeros(n_buyers, np.int64)
     m = 0
-    for i in range(stage.size):
+    for i in range(lo, hi):
         st = stage[i]
         trading = (st > AWARENESS) & (st < DISSOLVED)
         out[m] = i
         m += trading
         per_buyer[U(buyer[i])] += trading
-    return out[:m], per_buyer
+    return out[:m].copy(), per_buyer
+
+
+def _trading_rows(stage, buyer, n_buyers):
+    """The trading rows (exploration to commitment) and their count per buyer."""
+    parts = run_chunks(_trading_chunk, stage.size, stage, buyer, n_buyers)
+    return np.concatenate([p[0] for p in parts]), np.add.reduce([p[1] for p in parts])
 
 
 def try_out(model, t: int, contacts: Contacts) -> Trials:
@@ -105,22 +111,13 @@ def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_pric
 
 
 @kernel
-def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter, born,
-                 switching, quality, rel_price, price_sens, active):
-    """For the trading rows ``tr``: each row's cause of ending (0 if none) and the stage it moves to.
-
-    Trust breakdown and dissatisfaction come first (dynamics.ending); a row that ends no other way and whose
-    buyer reviews its suppliers this tick (exploration and expansion: ``u < review_rate``) leaves if another
-    known supplier beats this one by more than the switching cost (dynamics.switches); an ending overrides a
-    stage move (dynamics.stage_move).
-    """
-    n = tr.size
-    cause = np.zeros(n, np.int8)
-    to = np.empty(n, np.int8)
-    reviewing = np.zeros(n, np.bool_)
-    n_buyers = review_rate.size
-    looking = np.zeros(n_buyers, np.bool_)
-    for k in range(n):
+def _endings_and_moves(lo, hi, tr, key, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter,
+                       born, cause, to, reviewing):
+    """Trading rows ``tr[lo:hi]``: the cause of ending (dynamics.ending; 0 if none), the stage each would move to
+    (dynamics.stage_move), and whether its buyer reviews it this tick (exploration and expansion rows that
+    end no other way: ``u < review_rate``); returns the buyers who look around."""
+    looking = np.zeros(review_rate.size, np.bool_)
+    for k in range(lo, hi):
         i = U(tr[k])
         st = stage[i]
         c = eq.ending(np.float64(trust[i]), low_sat[i], P)
@@ -130,11 +127,18 @@ def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review
         if c == 0 and P.dissolution and st < COMMITMENT and u < review_rate[U(buyer[i])]:
             reviewing[k] = True
             looking[U(buyer[i])] = True
-    # the largest and second-largest attractiveness of every looking buyer's live suppliers
+    return looking
+
+
+@kernel
+def _best_two(lo, hi, looking, P, stage, trust, commitment, buyer, exporter, quality, rel_price, price_sens, active):
+    """Rows ``lo:hi``: per looking buyer, the largest attractiveness of its live suppliers, how many rows have
+    it, and the largest below it."""
+    n_buyers = looking.size
     m1 = np.full(n_buyers, -np.inf)
     m2 = np.full(n_buyers, -np.inf)
     n_best = np.zeros(n_buyers, np.int64)
-    for i in range(stage.size):
+    for i in range(lo, hi):
         b = U(buyer[i])
         if not looking[b] or stage[i] == DISSOLVED:
             continue
@@ -147,7 +151,30 @@ def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review
             n_best[b] += 1
         elif a > m2[b]:
             m2[b] = a
-    for k in range(n):
+    return m1, m2, n_best
+
+
+@kernel
+def _merge_best_two(m1, m2, n_best, o1, o2, o_best):
+    """Fold another chunk's (largest, count, second largest) per buyer into the first (in place)."""
+    for b in range(m1.size):
+        if o1[b] > m1[b]:
+            m2[b] = max(m1[b], o2[b])
+            m1[b] = o1[b]
+            n_best[b] = o_best[b]
+        elif o1[b] == m1[b]:
+            n_best[b] += o_best[b]
+            m2[b] = max(m2[b], o2[b])
+        else:
+            m2[b] = max(m2[b], o1[b])
+
+
+@kernel
+def _switchers(lo, hi, tr, reviewing, cause, m1, m2, n_best, P, stage, trust, commitment, buyer, exporter, switching,
+               quality, rel_price, price_sens, active):
+    """Reviewing rows ``tr[lo:hi]`` whose buyer knows a supplier better by more than the switching cost
+    (dynamics.switches) end for a better alternative."""
+    for k in range(lo, hi):
         if reviewing[k]:
             i = U(tr[k])
             b = U(buyer[i])
@@ -155,6 +182,31 @@ def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review
             other = m2[b] if (a == m1[b] and n_best[b] < 2) else m1[b]
             if eq.switches(a, other, np.float64(switching[i]), P):
                 cause[k] = BETTER_ALTERNATIVE
+    return 0
+
+
+def _stage_moves(tr, key, P, stage, trust, commitment, n_orders, low_sat, review_rate, buyer, exporter, born,
+                 switching, quality, rel_price, price_sens, active):
+    """For the trading rows ``tr``: each row's cause of ending (0 if none) and the stage it moves to.
+
+    Trust breakdown and dissatisfaction come first (dynamics.ending); a row that ends no other way and whose
+    buyer reviews its suppliers this tick leaves if another known supplier beats this one by more than the
+    switching cost (dynamics.switches); an ending overrides a stage move (dynamics.stage_move).
+    """
+    cause = np.zeros(tr.size, np.int8)
+    to = np.empty(tr.size, np.int8)
+    reviewing = np.zeros(tr.size, np.bool_)
+    looking = np.logical_or.reduce(run_chunks(_endings_and_moves, tr.size, tr, key, P, stage, trust, commitment,
+                                              n_orders, low_sat, review_rate, buyer, exporter, born, cause, to,
+                                              reviewing))
+    if reviewing.any():
+        parts = run_chunks(_best_two, stage.size, looking, P, stage, trust, commitment, buyer, exporter, quality,
+                           rel_price, price_sens, active)
+        m1, m2, n_best = parts[0]
+        for other in parts[1:]:
+            _merge_best_two(m1, m2, n_best, *other)
+        run_chunks(_switchers, tr.size, tr, reviewing, cause, m1, m2, n_best, P, stage, trust, commitment, buyer,
+                   exporter, switching, quality, rel_price, price_sens, active)
     return cause, to
 
 
@@ -254,16 +306,49 @@ def advance(model, t: int, trading: np.ndarray) -> Changes:
     cause, to = _stage_moves(rows, model.stream_key(draws.REVIEW, t), P, L.stage, L.trust, L.commitment, L.n_orders,
                              L.low_sat, model.buyers.review_rate, L.buyer, L.exporter, L.born, L.switching_cost, ex.quality,
                              model.relative_price, model.buyers.price_sensitivity, ex.active)
-    for code in np.unique(cause[cause > 0]):  # by cause code, then row
-        dissolved += dissolve(model, rows[cause == code], int(code), t)
-    stays = cause == 0
-    stage = L.stage[rows]
-    move(model, rows[stays & (stage == EXPLORATION) & (to == EXPANSION)], EXPANSION, TRUST_BUILT, t)
-    move(model, rows[stays & (stage == EXPANSION) & (to == COMMITMENT)], COMMITMENT, COMMITTED, t)
-    move(model, rows[stays & (stage == COMMITMENT) & (to == EXPANSION)], EXPANSION, COMMITMENT_DECAY, t)
+    grouped, start = _group_outcomes(rows, cause, to, L.stage)
+    for code in range(1, len(start) - 1):  # endings by cause code, then row
+        if code < NOTHING:
+            dissolved += dissolve(model, grouped[start[code]:start[code + 1]], code, t)
+    for code, (stage, reason) in MOVES.items():
+        move(model, grouped[start[code]:start[code + 1]], stage, reason, t)
     if P.dissolution:
         dissolve(model, _lapsed(L.stage, L.since, t, P), LAPSED, t)
     return Changes(int(trading.size), dissolved)
+
+
+#: outcome codes of a trading row in a tick: its cause of ending (< NOTHING), none, or a stage move
+NOTHING, TRUST_UP, COMMIT_UP, DECAY_DOWN = 16, 17, 18, 19
+MOVES = {TRUST_UP: (EXPANSION, TRUST_BUILT), COMMIT_UP: (COMMITMENT, COMMITTED), DECAY_DOWN: (EXPANSION, COMMITMENT_DECAY)}
+
+
+@kernel
+def _group_outcomes(rows, cause, to, stage):
+    """The rows grouped by outcome (a stable counting sort): ``grouped[start[c]:start[c + 1]]`` are the rows
+    with outcome ``c`` (a cause of ending, NOTHING, or a move: TRUST_UP, COMMIT_UP, DECAY_DOWN), in row order."""
+    code = np.empty(rows.size, np.int64)
+    start = np.zeros(DECAY_DOWN + 2, np.int64)
+    for k in range(rows.size):
+        st, nxt = stage[U(rows[k])], to[k]
+        c = np.int64(cause[k])
+        if c == 0:
+            c = NOTHING
+            if st == EXPLORATION and nxt == EXPANSION:
+                c = TRUST_UP
+            elif st == EXPANSION and nxt == COMMITMENT:
+                c = COMMIT_UP
+            elif st == COMMITMENT and nxt == EXPANSION:
+                c = DECAY_DOWN
+        code[k] = c
+        start[c + 1] += 1
+    for c in range(DECAY_DOWN + 1):
+        start[c + 1] += start[c]
+    grouped = np.empty(rows.size, rows.dtype)
+    at = start[:-1].copy()
+    for k in range(rows.size):
+        grouped[at[code[k]]] = rows[k]
+        at[code[k]] += 1
+    return grouped, start
 
 
 def move(model, rows: np.ndarray, to: int, cause: int, t: int) -> None:

@@ -83,7 +83,7 @@ class MarketModel(mesa.Model):
 
     def __init__(self, *, rng=None, **params):
         self.p = validate(params)
-        #: the parameters as the engine reads them (``sim.parameters.Params``)
+        #: the parameters as the engine reads them (``sim.parameters.record``)
         self.P = record(self.p)
         seq = seed_sequence(rng)
         self.seed_entropy = seq.entropy

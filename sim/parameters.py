@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from collections import namedtuple
 from typing import Any
+
+import numpy as np
 
 from .policies import POLICIES
 from .vocab import CHANNEL_COST, CHANNEL_EFFECT, CHANNELS, CHOICE_RULES, FORECAST_METHODS, INITIAL_AWARENESS, PROSPECT_TARGETING
@@ -271,13 +272,23 @@ DERIVED = (
 )
 #: the record's fields: every parameter of the table but ``policy`` (a name), then the derived values
 RECORD_FIELDS = tuple(p.name for p in PARAMS if p.name != "policy") + tuple(name for name, _ in DERIVED)
-Params = namedtuple("Params", RECORD_FIELDS, module=__name__)
-Params.__doc__ = """The parameters as the compiled engine reads them: ``P.trust_gain``, ``P.beta``, ...
 
-One typed, immutable record (a namedtuple numba compiles against), built once per model by
-``record``. Numbers and flags are as validated; a categorical parameter holds the index of its
-value in its choices (``sim.vocab``: ``P.choice_rule == LOGIT``).
-"""
+
+def _dtype() -> np.dtype:
+    kinds = {prm.name: prm for prm in PARAMS}
+    fields = []
+    for name in RECORD_FIELDS:
+        prm = kinds.get(name)
+        if prm is None:  # derived
+            kind = bool if name in ("survey", "database") else float
+        else:
+            kind = int if prm.choices is not None else prm.kind
+        fields.append((name, {bool: np.bool_, int: np.int64, float: np.float64}[kind]))
+    return np.dtype(fields, align=True)
+
+
+#: the record's type: one field per parameter (categorical ones as codes), then the derived values
+PARAMS_DTYPE = _dtype()
 
 
 def channel_efficiency(channel: str) -> float:
@@ -288,8 +299,14 @@ def channel_efficiency(channel: str) -> float:
     return CHANNEL_EFFECT[i] / CHANNEL_COST[i]
 
 
-def record(p: dict[str, Any]) -> Params:
-    """The validated parameters ``p`` (see ``validate``) as a ``Params`` record, with the derived values."""
+def record(p: dict[str, Any]) -> np.record:
+    """The parameters as the compiled engine reads them: ``P.trust_gain``, ``P.beta``, ...
+
+    One typed record (a numpy structured scalar, which numba passes by reference), built once per model
+    from the validated parameters ``p`` (see ``validate``): numbers and flags as validated, a categorical
+    parameter as the index of its value in its choices (``sim.vocab``: ``P.choice_rule == LOGIT``), then
+    the values derived from them and from the retention policy's declarative effects (``DERIVED``).
+    """
     values = {}
     for prm in PARAMS:
         if prm.name == "policy":
@@ -308,4 +325,7 @@ def record(p: dict[str, Any]) -> Params:
         fit_bonus=float(policy.fit_bonus),
         value_alignment=float(policy.value_alignment or 0.0),
     )
-    return Params(**values)
+    out = np.rec.array(np.zeros(1, PARAMS_DTYPE))[0]
+    for name, value in values.items():
+        setattr(out, name, value)
+    return out

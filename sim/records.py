@@ -12,6 +12,7 @@ import pandas as pd
 
 from .archive import Archive
 from .jit import kernel
+from .threads import run_chunks
 from .sums import grid, on_grid
 from .sums import mean as _mean
 from .vocab import AWARENESS, CAUSES, COMMITMENT, DISSOLVED, EXPANSION, REINFORCEMENT, STAGES
@@ -264,24 +265,24 @@ def _loyalty_ratios(tr, buyer, x, n_buyers, q1, q2):
 
 
 @kernel
-def _record_rows(stage, trust, commitment, satisfaction):
-    """Stage counts, and the trust, commitment and satisfaction of the trading rows."""
-    n = stage.size
-    t_ = np.empty(n + 1, np.float32)
-    c_ = np.empty(n + 1, np.float32)
-    s_ = np.empty(n + 1, np.float32)
+def _record_chunk(lo, hi, stage, trust, commitment, satisfaction):
+    t_ = np.empty(hi - lo + 1, np.float32)
+    c_ = np.empty(hi - lo + 1, np.float32)
+    s_ = np.empty(hi - lo + 1, np.float32)
+    counts = np.zeros(5, np.int64)
     m = 0
-    n0 = n2 = n3 = n4 = 0
-    for i in range(n):
+    for i in range(lo, hi):
         st = stage[i]
-        n0 += st == AWARENESS
-        n2 += st == EXPANSION
-        n3 += st == COMMITMENT
-        n4 += st == DISSOLVED
+        counts[st] += 1
         t_[m], c_[m], s_[m] = trust[i], commitment[i], satisfaction[i]
         m += (st > AWARENESS) & (st < DISSOLVED)
-    counts = np.array([n0, m - n2 - n3, n2, n3, n4], np.int64)
-    return counts, t_[:m], c_[:m], s_[:m]
+    return counts, t_[:m].copy(), c_[:m].copy(), s_[:m].copy()
+
+
+def _record_rows(stage, trust, commitment, satisfaction):
+    """Stage counts, and the trust, commitment and satisfaction of the trading rows."""
+    parts = run_chunks(_record_chunk, stage.size, stage, trust, commitment, satisfaction)
+    return (np.add.reduce([p[0] for p in parts]), *(np.concatenate([p[j] for p in parts]) for j in range(1, 4)))
 
 
 def snapshot(model, t: int) -> pd.DataFrame:

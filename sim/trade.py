@@ -18,6 +18,7 @@ from . import draws
 from . import dynamics as eq
 from .jit import kernel
 from .sums import grid, on_grid, total
+from .threads import run_chunks
 from .vocab import COMMITMENT, EXPANSION, EXPONENTIAL_SMOOTHING, LOGIT, MOVING_AVERAGE, SEASONAL_INDEX
 
 F32 = np.float32
@@ -93,31 +94,50 @@ def draw_demand(model, t: int) -> np.ndarray:
 # orders
 # ---------------------------------------------------------------------------------------------
 @kernel
-def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, beta,
-                  n_buyers, q):
-    """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness);
-    the weights ``exp(beta A - max)``, at most 1, are added on the grid ``q`` (sim.sums: order-free)."""
-    n = tr.size
-    x = np.empty(n)
-    top = np.full(n_buyers, -np.inf)
-    for k in range(n):
+def _logit_exponents(lo, hi, tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, beta, x):
+    """Rows ``tr[lo:hi]``: ``x = beta A`` (dynamics.attractiveness) and each buyer's largest."""
+    top = np.full(price_sens.size, -np.inf)
+    for k in range(lo, hi):
         i = U(tr[k])
         b, e = U(buyer[i]), U(exporter[i])
         v = beta * eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), np.float64(trust[i]),
                                      np.float64(commitment[i]))
         x[k] = v
         top[b] = max(top[b], v)
-    total = np.zeros(n_buyers)
-    for k in range(n):
+    return top
+
+
+@kernel
+def _logit_weights(lo, hi, tr, buyer, top, q, x):
+    """Rows ``tr[lo:hi]``: weights ``exp(x - max)``, at most 1, on the grid ``q``; each buyer's total."""
+    total = np.zeros(top.size)
+    for k in range(lo, hi):
         b = U(buyer[U(tr[k])])
         x[k] = on_grid(np.exp(x[k] - top[b]), q)
         total[b] += x[k]
-    for k in range(n):
+    return total
+
+
+@kernel
+def _logit_split(lo, hi, tr, buyer, demand, total, x, order_col):
+    """Rows ``tr[lo:hi]``: ``order = D_b w / sum_b w`` (in ``x``, and the ledger's float32 column)."""
+    for k in range(lo, hi):
         i = U(tr[k])
         b = U(buyer[i])
         o = demand[b] * (x[k] / total[b])
         x[k] = o
         order_col[i] = F32(o)
+    return 0
+
+
+def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, beta, q):
+    """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness);
+    the weights ``exp(beta A - max)``, at most 1, are added on the grid ``q`` (sim.sums: order-free)."""
+    x = np.empty(tr.size)
+    top = np.maximum.reduce(run_chunks(_logit_exponents, tr.size, tr, buyer, exporter, quality, rel_price, price_sens,
+                                       trust, commitment, beta, x))
+    total = np.add.reduce(run_chunks(_logit_weights, tr.size, tr, buyer, top, q, x))
+    run_chunks(_logit_split, tr.size, tr, buyer, demand, total, x, order_col)
     return x
 
 
@@ -154,7 +174,7 @@ def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray, n_trading:
     if P.choice_rule == LOGIT:
         q = grid(1.0, int(n_trading.max()) if n_trading.size else 1)  # a buyer's weights are at most 1
         order = _logit_orders(rows, L.buyer, L.exporter, ex.quality, model.relative_price, by.price_sensitivity,
-                              L.trust, L.commitment, demand, L.order, P.beta, by.n, q)
+                              L.trust, L.commitment, demand, L.order, P.beta, q)
     else:
         order = _reinforcement_orders(rows, L.buyer, L.exporter, L.born, L.id, L.preference,
                                       model.stream_key(draws.CHOICE, t), demand, L.order, P.beta, by.n)
@@ -167,32 +187,44 @@ def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray, n_trading:
 # gives what the phases give one after the other.
 # ---------------------------------------------------------------------------------------------
 @kernel
-def _trade_rows(tr, order, demand, expected_next, key, survey_now, t, P, q_units, q_money, q_money2, units,
+def _order_totals(lo, hi, tr, order, exporter, forecast, q_units, n_exporters):
+    """Rows ``tr[lo:hi]``: each exporter's orders (on the grid ``q_units``) and the largest current forecast."""
+    orders_e = np.zeros(n_exporters)
+    last = 0.0
+    for k in range(lo, hi):
+        i = U(tr[k])
+        orders_e[U(exporter[i])] += on_grid(order[k], q_units)
+        last = max(last, abs(np.float64(forecast[i])))
+    return orders_e, last
+
+
+@kernel
+def _fill_rates(stock, orders_e, active):
+    out = np.empty(stock.size)
+    for j in range(stock.size):
+        out[j] = eq.fill_rate(stock[j], orders_e[j], active[j])
+    return out
+
+
+@kernel
+def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P, fill_e, q_units, q_money, q_money2,
+                q_error,
                 exporter, buyer, born, stage, stock, active, propensity, quality, price, unit_cost,
                 monitoring, size, partnership, importance, n_trading,
                 trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
                 outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
                 tc_c, tk_c, ti_c, commitment_c, preference, level, hist):
-    n = tr.size
+    """Rows ``tr[lo:hi]``: delivery, investment, judgement and the row-local forecasts (the per-exporter totals
+    of the chunk are returned on their grids: chunks add up exactly)."""
     E = stock.size
     n_buyers = size.size
-    orders_e = np.zeros(E)
-    last = 0.0  # the largest forecast of this tick: with the largest order, a bound of every forecast error
-    for k in range(n):
-        i = U(tr[k])
-        orders_e[U(exporter[i])] += on_grid(order[k], q_units)
-        last = max(last, abs(np.float64(forecast[i])))
-    q_error = grid(max(units, last), max(n, 1))
-    fill_e = np.empty(E)
-    for j in range(E):
-        fill_e[j] = eq.fill_rate(stock[j], orders_e[j], active[j])
     acts = np.zeros(2, np.int64)  # opportunistic acts, detected acts
-    received = np.empty(n + 1)  # value received by the rows that ordered, in row order
+    received = np.empty(hi - lo + 1)  # value received by the rows that ordered, in row order
     n_received = 0
     err = 0.0
     delivered_e, revenue_e, margin_e, rev2_e = np.zeros(E), np.zeros(E), np.zeros(E), np.zeros(E)
     width = hist.shape[1]
-    for k in range(n):
+    for k in range(lo, hi):
         i = U(tr[k])
         e, b = U(exporter[i]), U(buyer[i])
         y = order[k]
@@ -255,7 +287,7 @@ def _trade_rows(tr, order, demand, expected_next, key, survey_now, t, P, q_units
         if P.information_sharing and stage[i] == COMMITMENT:
             f = eq.shared_forecast(y, demand[b], expected_next[b])
         forecast[i] = F32(f)
-    return acts, received[:n_received], err, orders_e, delivered_e, revenue_e, margin_e, rev2_e
+    return acts, received[:n_received].copy(), err, delivered_e, revenue_e, margin_e, rev2_e
 
 
 @kernel
@@ -324,14 +356,21 @@ def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndar
     units = float(demand.max()) if demand.size else 0.0
     money = units * float(ex.price.max())
     q_units, q_money, q_money2 = grid(units, n), grid(money, n), grid(money * money, n)
-    (acts, received, err, orders_e, delivered_e, revenue_e, margin_e, rev2_e) = _trade_rows(
-        tr, orders.order, demand, expected_next, model.stream_key(draws.FULFILMENT, t), survey_now, t, P,
-        q_units, q_money, q_money2, units,
+    totals = run_chunks(_order_totals, tr.size, tr, orders.order, L.exporter, L.forecast, q_units, ex.n)
+    orders_e = np.add.reduce([o for o, _ in totals])  # partial sums on one grid: exact in any order
+    q_error = grid(max(units, max(f for _, f in totals)), n)  # the largest order or forecast bounds every error
+    parts = run_chunks(
+        _trade_rows, tr.size, tr, orders.order, demand, expected_next, model.stream_key(draws.FULFILMENT, t),
+        survey_now, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error,
         L.exporter, L.buyer, L.born, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
         ex.unit_cost, by.monitoring, by.size, by.partnership, by.importance, n_trading,
         L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
+    acts = np.add.reduce([p[0] for p in parts])
+    received = np.concatenate([p[1] for p in parts])
+    err = sum(p[2] for p in parts)
+    delivered_e, revenue_e, margin_e, rev2_e = (np.add.reduce([p[j] for p in parts]) for j in range(3, 7))
     if P.forecast_method == SEASONAL_INDEX:
         _seasonal_rows(tr, orders.order, demand, expected_next, t, P, q_units, L.exporter, L.buyer, L.stage, L.level, L.forecast, ex.season_index)
     forecast_e = _forecast_totals(tr, L.exporter, L.forecast, ex.n)

@@ -167,3 +167,63 @@ print(json.dumps(out))
     assert plain["events"] == len(m.events)
     np.testing.assert_allclose(plain["trust"], m.timeseries["mean_trust"], rtol=1e-5)
     assert not np.allclose(plain["trust_changed"], plain["trust"], rtol=1e-4)
+
+
+STALE_PROBE = """
+import json
+import numpy as np
+from sim import lifecycle
+from sim.parameters import record, validate
+P = record(validate({}))
+n = 40
+i32 = lambda v: np.full(n, v, np.int32)
+cause, to, reviewing = np.zeros(n, np.int8), np.zeros(n, np.int8), np.zeros(n, np.bool_)
+lifecycle._endings_and_moves(0, n, np.arange(n, dtype=np.int32), np.uint64(1), P, np.full(n, 1, np.int8),
+                             np.full(n, 0.5, np.float32), np.full(n, 0.2, np.float32), i32(0), np.zeros(n, np.int16),
+                             np.zeros(50, np.float32), i32(0), i32(0), i32(0), cause, to, reviewing)
+print(json.dumps(cause.tolist()))
+"""
+
+
+def test_an_edited_equation_reaches_cached_kernels(tmp_path):
+    """numba checks a cached kernel against its own file only; the engine's cache locators (sim/jit.py) also
+    check every engine module, so editing an equation in sim/dynamics.py recompiles the kernels elsewhere
+    that inline it (here: lifecycle's, with the numba cache of the package copied along)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "sim"
+    shutil.copytree(PACKAGE, copy)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("NUMBA_DISABLE_JIT", None)
+    env.pop("NUMBA_CACHE_DIR", None)
+
+    def causes():
+        res = subprocess.run([sys.executable, "-c", STALE_PROBE], env=env, capture_output=True, text=True,
+                             timeout=600, cwd=tmp_path)
+        assert res.returncode == 0, res.stderr[-3000:]
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    import json
+
+    assert set(causes()) == {0}  # trust 0.5 does not break down
+    src = (copy / "dynamics.py").read_text()
+    rule = "    if trust < P.breakdown_trust:\n"
+    assert src.count(rule) == 1
+    (copy / "dynamics.py").write_text(src.replace(rule, "    if trust < P.breakdown_trust + 1.0:\n"))
+    assert set(causes()) == {1}  # now it does: the edit reached the compiled kernel
+
+
+def test_the_engine_modules_cover_what_the_model_imports():
+    from sim.jit import ENGINE_MODULES
+
+    graph = import_graph()
+    seen, todo = set(), ["sim.model"]
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo.extend(graph[n])
+    assert {n.removeprefix("sim.") for n in seen} <= set(ENGINE_MODULES)

@@ -34,7 +34,7 @@ for decay in (0.0, 0.2):
     m.run_for(15)
     out[str(decay)] = float(m.timeseries["mean_trust"].iloc[5:].mean())
 out["schema"] = any(r[0] == "dynamics.trust_decay" for r in schema_rows())
-out["record"] = "trust_decay" in sim.parameters.Params._fields
+out["record"] = "trust_decay" in sim.parameters.PARAMS_DTYPE.names
 print(json.dumps(out))
 """
 

@@ -150,3 +150,27 @@ def test_changing_demand_noise_changes_the_run():
     """The comparison above is not vacuous: the changed mechanism does change the outcome."""
     a, b = run(3), run(3, demand_noise=0.5)
     assert not a.timeseries["revenue"].equals(b.timeseries["revenue"])
+
+
+@pytest.mark.parametrize("case", [dict(), dict(choice_rule="reinforcement", forecast_method="seasonal_index",
+                                               policy="customer_database", exit_rate=0.01)],
+                         ids=["default", "reinforcement-seasonal"])
+def test_two_threads_give_what_one_thread_gives(monkeypatch, case):
+    """The per-row kernels run on row chunks in parallel threads (sim.threads): with every phase cut into
+    chunks (MIN_ROWS = 1), 1 and 2 threads give identical tables."""
+    import numba
+
+    from sim import threads
+
+    monkeypatch.setattr(threads, "MIN_ROWS", 1)
+    saved = numba.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            numba.set_num_threads(n)
+            assert len(threads.chunks(1000)) == n
+            out.append(run(9, ticks=40, initial_relationships=2.0, **case))
+    finally:
+        numba.set_num_threads(saved)
+    for x, y in zip(frames(out[0]), frames(out[1])):
+        pd.testing.assert_frame_equal(x, y, check_exact=True)
