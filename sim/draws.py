@@ -114,8 +114,9 @@ def gumbel(u):
 
 @equation
 def poisson(key, subject, mean):
-    """A Poisson number with the given mean, drawn by inversion from the uniforms ``(key, subject, k)``,
-    k = 0, 1, ... (for means above 30: the normal approximation, rounded and floored at 0)."""
+    """A Poisson number with the given mean: the inverse of its distribution function at the uniform
+    ``(key, subject, 0)`` (for means above 30: the normal approximation from draws 0 and 1, rounded and
+    floored at 0)."""
     if mean <= 0.0:
         return 0
     if mean > 30.0:

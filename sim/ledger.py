@@ -286,9 +286,8 @@ class Ledger:
 
         The model does this every few ticks (``model.SORT_EVERY``): a buyer's relationships then sit
         together, so that the per-row phases read each buyer's arrays once, in order, instead of at
-        random. The order of the rows is the order in which per-relationship random numbers are
-        handed out and per-exporter sums are added, so it is part of the model's schedule (the same
-        in both engine paths and in the plain-Mesa oracle); which rows exist is not changed.
+        random. It changes no result: every draw is named by its relationship and every sum is
+        order-free (tests/test_determinism.py).
         """
         new_row, order = lk.new_rows(np.ones(self.n, np.bool_), self.buyer, self._n_buyers, True)
         self._key_rows = new_row[self._key_rows]

@@ -42,7 +42,7 @@ from .vocab import CAUSES, MOVING_AVERAGE, STAGES
 
 #: how often long-dissolved rows are moved out of the ledger's arrays
 COMPACT_EVERY = 10
-#: how often the ledger's rows are put in buyer order (part of the schedule: ODD §3, Ledger.sort_by_buyer)
+#: how often the ledger's rows are put in buyer order (for memory locality only: results do not depend on it)
 SORT_EVERY = 10
 
 
@@ -135,8 +135,8 @@ class MarketModel(mesa.Model):
                               changes)
         self.recorder.record(self, t, self.last_tick)
         self.datacollector.collect(self)
-        # dissolved rows go to the archive (no effect on results); every SORT_EVERY ticks the rows are put in
-        # buyer order (part of the schedule: it fixes the order in which rows draw and sum; see Ledger.sort_by_buyer)
+        # housekeeping, with no effect on results (draws and sums are order-free): dissolved rows go to the
+        # archive, and every SORT_EVERY ticks the rows are put in buyer order (memory locality)
         sort = t % SORT_EVERY == 0
         if t % COMPACT_EVERY == 0:
             L.compact(t, self.P.cooldown, by_buyer=sort)
