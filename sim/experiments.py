@@ -82,20 +82,21 @@ def simulate(params: dict, seed: int) -> MarketModel:
     return model
 
 
-def outcomes(model: MarketModel, spells: pd.DataFrame | None = None) -> dict[str, float]:
-    """The scalar outcomes (``OUTCOMES``) of a finished model."""
-    ts = model.timeseries
+def outcomes(model: MarketModel, spells: pd.DataFrame | None = None, tables: dict | None = None) -> dict[str, float]:
+    """The scalar outcomes (``OUTCOMES``) of a finished model (``tables``: its tables, if already built)."""
+    tables = tables or {}
+    ts = tables.get("timeseries", model.timeseries)
     T = int(ts["tick"].iloc[-1]) if len(ts) else 0
     t0 = T // 2
     late = ts[ts["tick"] > t0]
-    rel = model.relationships
+    rel = tables["relationships"] if "relationships" in tables else model.relationships
     if spells is None:
-        spells = trading_spells(rel, model.events, T)
+        spells = trading_spells(rel, tables["events"] if "events" in tables else model.events, T)
     live_t0 = (spells["start"] <= t0) & (~spells["dissolved"] | (spells["end"] > t0))
     cohort = spells[live_t0]
     last = ts.iloc[-1] if len(ts) else pd.Series(dtype=float)
-    clv = rel.loc[rel["peak"].astype(str).isin(["exploration", "expansion", "commitment"]), "clv"]
-    lapsed = int(((rel["cause"].astype(str) == "lapsed") & (rel["peak"].astype(str) == "awareness")).sum())
+    clv = rel.loc[rel["peak"].isin(["exploration", "expansion", "commitment"]), "clv"]
+    lapsed = int(((rel["cause"] == "lapsed") & (rel["peak"] == "awareness")).sum())
 
     def mean(col):
         x = late[col].to_numpy(dtype=float)
@@ -155,7 +156,7 @@ def execute_run(params: dict, seed: int, root: str) -> tuple[str, dict[str, floa
     }
     if model.p["snapshot_every"]:
         tables["snapshots"] = model.snapshots
-    out = outcomes(model)
+    out = outcomes(model, tables=tables)
     R.write_run(Path(root), h, tables, out)
     return h, out
 

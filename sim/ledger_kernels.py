@@ -62,8 +62,8 @@ def admit(keys, order, index_keys, index_rows, stage, ended, cool_keys, cool_end
     hit_at = np.full(n, -1, np.int64)
     new_k = np.empty(n, np.int64)  # original positions of kept candidates new to the index, in key order
     n_new = 0
-    j = 0
-    c = 0
+    j = np.int64(0)
+    c = np.int64(0)
     prev = np.int64(0)
     for idx in range(n):
         k = U(order[idx])

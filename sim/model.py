@@ -179,15 +179,14 @@ class MarketModel(mesa.Model):
     def relationships(self) -> pd.DataFrame:
         """One row per relationship ever formed, in its current (or final) state."""
         t = self.ledger.table()
-        df = pd.DataFrame(t).rename(columns={"id": "relationship", "margin": "clv"})
-        df = df.drop(columns=["order", "forecast", "level", "low_sat"])
-        end = np.where(df["ended"] >= 0, df["ended"], self.steps)
-        df["duration"] = end - df["born"]
-        df["stage"] = pd.Categorical(np.array(STAGES)[df["stage"]], categories=list(STAGES))
-        df["peak"] = pd.Categorical(np.array(STAGES)[df["peak"]], categories=list(STAGES))
-        df["cause"] = pd.Categorical(np.array(CAUSES)[df["cause"]], categories=list(CAUSES))
-        df["partnership"] = self.buyers.partnership[df["buyer"].to_numpy()]
-        return df.sort_values("relationship", ignore_index=True)
+        order = np.argsort(t["id"], kind="stable")  # by relationship
+        cols = {("relationship" if k == "id" else "clv" if k == "margin" else k): v[order] for k, v in t.items()
+                if k not in ("order", "forecast", "level", "low_sat")}
+        cols["duration"] = np.where(cols["ended"] >= 0, cols["ended"], self.steps) - cols["born"]
+        for name, names in (("stage", STAGES), ("peak", STAGES), ("cause", CAUSES)):  # from the codes, no strings
+            cols[name] = pd.Categorical.from_codes(cols[name], categories=list(names))
+        cols["partnership"] = self.buyers.partnership[cols["buyer"]]
+        return pd.DataFrame(cols)
 
     @property
     def exporter_table(self) -> pd.DataFrame:

@@ -231,7 +231,7 @@ def _boxes(ax, data: list[np.ndarray], positions: np.ndarray, width: float, colo
 
 
 def trust_commitment(rel: pd.DataFrame, path: Path, G: Groups) -> Path:
-    live = rel[rel["stage"].astype(str).isin(TRADING)]
+    live = rel[rel["stage"].isin(TRADING)]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     n = len(G.keys)
     width = 0.8 / max(n, 1)
@@ -284,8 +284,8 @@ def survival(spells: pd.DataFrame, path: Path, G: Groups) -> Path:
 
 
 def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
-    dis = ev[ev["to_stage"].astype(str) == "dissolved"]
-    trading = dis[dis["from_stage"].astype(str).isin(TRADING)]
+    dis = ev[ev["to_stage"] == "dissolved"]
+    trading = dis[dis["from_stage"].isin(TRADING)]
     n = len(G.keys)
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     lapsed_per_run = []

@@ -142,10 +142,10 @@ class Recorder:
         else:
             cols = [np.zeros(0, dtype=np.int32)] * len(_EVENT_FIELDS)
         df = pd.DataFrame(dict(zip(_EVENT_FIELDS, cols)))
-        names = np.array(["none", *STAGES])
-        df["from_stage"] = pd.Categorical(names[df["from_stage"].to_numpy() + 1], dtype=_STAGE_CAT)
-        df["to_stage"] = pd.Categorical(names[df["to_stage"].to_numpy() + 1], dtype=_STAGE_CAT)
-        df["cause"] = pd.Categorical(np.array(CAUSES)[df["cause"].to_numpy()], dtype=_CAUSE_CAT)
+        # categoricals straight from the codes (no array of strings in between)
+        df["from_stage"] = pd.Categorical.from_codes(df["from_stage"].to_numpy() + 1, dtype=_STAGE_CAT)
+        df["to_stage"] = pd.Categorical.from_codes(df["to_stage"].to_numpy() + 1, dtype=_STAGE_CAT)
+        df["cause"] = pd.Categorical.from_codes(df["cause"].to_numpy(), dtype=_CAUSE_CAT)
         return df
 
     def event_count(self) -> int:
@@ -294,7 +294,7 @@ def snapshot(model, t: int) -> pd.DataFrame:
         {
             "tick": np.full(live.size, t, dtype=np.int32),
             "relationship": L.id[live],
-            "stage": pd.Categorical(np.array(STAGES)[L.stage[live]], categories=list(STAGES)),
+            "stage": pd.Categorical.from_codes(L.stage[live], categories=list(STAGES)),
             "trust": L.trust[live],
             "commitment": L.commitment[live],
             "satisfaction": L.satisfaction[live],

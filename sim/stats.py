@@ -107,7 +107,7 @@ def stage_summary(timeseries: pd.DataFrame, events: pd.DataFrame, by=("point", "
     last = timeseries.loc[timeseries.groupby("run", sort=False)["tick"].idxmax()].set_index("run")
     runs = last[by].copy()
     counts = last[[f"n_{s}" for s in STAGE_NAMES]].rename(columns=lambda c: c[2:]).astype(float)
-    dis = events[events["to_stage"].astype(str) == "dissolved"]
+    dis = events[events["to_stage"] == "dissolved"]
     causes = dis["cause"].astype(str)
     by_cause = pd.crosstab(dis["run"], causes).reindex(runs.index, fill_value=0) if len(dis) else pd.DataFrame(index=runs.index)
     order = [c for c in _CAUSE_ORDER if c in by_cause.columns] + sorted(c for c in by_cause.columns if c not in _CAUSE_ORDER)
@@ -132,11 +132,10 @@ def trading_spells(relationships: pd.DataFrame, events: pd.DataFrame, end_tick) 
     column (``end_tick`` then a mapping run -> last tick, or one int for all).
     """
     key = ["run", "relationship"] if "run" in relationships.columns else ["relationship"]
-    peak = relationships["peak"].astype(str)
-    rel = relationships[peak.isin(["exploration", "expansion", "commitment"])]
+    rel = relationships[relationships["peak"].isin(["exploration", "expansion", "commitment"])]
     cols = key + ["born", "ended", "cause", "stage"] + [c for c in ("policy", "point", "replication") if c in rel.columns]
     rel = rel[cols].copy()
-    ev = events[events["to_stage"].astype(str) == "exploration"]
+    ev = events[events["to_stage"] == "exploration"]
     first = ev.groupby(key, observed=True)["tick"].min().rename("start")
     rel = rel.join(first, on=key)
     rel["start"] = rel["start"].fillna(rel["born"]).astype(int)
@@ -148,7 +147,7 @@ def trading_spells(relationships: pd.DataFrame, events: pd.DataFrame, end_tick) 
     rel["end"] = np.where(rel["dissolved"], rel["ended"], last)
     rel["duration"] = (rel["end"] - rel["start"]).astype(int)
     # the stage a dissolved relationship left, from the event log
-    dis = events[events["to_stage"].astype(str) == "dissolved"]
+    dis = events[events["to_stage"] == "dissolved"]
     left = dis.groupby(key, observed=True)["from_stage"].last().astype(str).rename("left_stage")
     rel = rel.join(left, on=key)
     return rel.reset_index(drop=True)

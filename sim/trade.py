@@ -26,6 +26,11 @@ F32 = np.float32
 U = np.uintp
 
 
+#: expected demand when no buyer shares it (read-only, like ``MarketModel.expected_demand``'s: one compiled type)
+_NO_SHARING = np.zeros(1)
+_NO_SHARING.flags.writeable = False
+
+
 class Orders(NamedTuple):
     """What ``place_orders`` leaves: the trading rows, the units each ordered (float64, in row order) and the
     trading rows per buyer."""
@@ -351,7 +356,7 @@ def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndar
     P, L, ex, by = model.P, model.ledger, model.exporters, model.buyers
     tr = orders.rows
     n = max(tr.size, 1)
-    expected_next = model.expected_demand(t + 1) if P.information_sharing else np.zeros(1)
+    expected_next = model.expected_demand(t + 1) if P.information_sharing else _NO_SHARING
     survey_now = bool(P.survey and t % P.survey_every == 0)
     units = float(demand.max()) if demand.size else 0.0
     money = units * float(ex.price.max())
