@@ -39,7 +39,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 TABLES = ("timeseries", "events", "relationships", "exporters")
 OPTIONAL_TABLES = ("snapshots",)  # written when the run records them (outputs.snapshot_every > 0)
@@ -261,15 +263,21 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _strings(value: str, n: int) -> pd.arrays.ArrowStringArray:
+    """``n`` copies of ``value`` as a pandas string column, built by Arrow (no list of ``n`` Python strings)."""
+    return pd.array(pa.repeat(pa.scalar(value, pa.string()), n), dtype="string")
+
+
 def _tag(df: pd.DataFrame, r: dict) -> pd.DataFrame:
+    n = len(df)
     ids = pd.DataFrame(
         {
-            "scenario": pd.Series([r["scenario"]] * len(df), dtype="string"),
-            "policy": pd.Series([r["policy"]] * len(df), dtype="string"),
-            "point": pd.Series([r["point"]] * len(df), dtype="int32"),
-            "replication": pd.Series([r["replication"]] * len(df), dtype="int32"),
-            "run": pd.Series([r["hash"]] * len(df), dtype="string"),
-            "seed": pd.Series([r["seed"]] * len(df), dtype="int64"),
+            "scenario": _strings(r["scenario"], n),
+            "policy": _strings(r["policy"], n),
+            "point": np.full(n, r["point"], dtype=np.int32),
+            "replication": np.full(n, r["replication"], dtype=np.int32),
+            "run": _strings(r["hash"], n),
+            "seed": np.full(n, r["seed"], dtype=np.int64),
         }
     )
     # the sweep point's values as columns named by their dotted paths (e.g. ``dynamics.information_sharing``)
