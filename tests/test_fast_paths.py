@@ -197,11 +197,17 @@ def test_benchmark_harness_writes_every_figure(tmp_path):
         assert run["ticks"] == int(n) and run["rows"]["timeseries"] == int(n) and run["rows"]["events"] > 0
         assert len(run["figures"]) >= 7 and min(run["figures"].values()) > 1000 and run["report_bytes"] > 10_000
         assert run["wall_s"] > 0 and run["max_rss_bytes"] > 10**7
-    stages = {s["stage"]: s for s in e["breakdown"]["stages"]}
-    assert stages["ticks"]["calls"] == 1 and stages["build the market"]["calls"] == 1
-    assert stages["figures"]["calls"] == 1 and stages["report.html"]["calls"] == 1
-    inner = [s["wall_s"] for s in e["breakdown"]["stages"] if s["indent"] == 1]  # inside the experiment, one after another
-    assert sum(inner) <= stages["experiment: run, write, figures, report"]["wall_s"] <= e["breakdown"]["process"]["wall_s"]
+    # where the time goes, at both tick counts (stages wrapped with clocks) and per extra tick
+    for b, ticks in ((e["breakdown_low"], 2), (e["breakdown"], 4)):
+        stages = {s["stage"]: s for s in b["stages"]}
+        assert b["ticks"] == ticks and stages["ticks"]["calls"] == 1 and stages["build the market"]["calls"] == 1
+        assert stages["figures"]["calls"] == 1 and stages["report.html"]["calls"] == 1
+        inner = [s["wall_s"] for s in b["stages"] if s["indent"] == 1]  # inside the experiment, one after another
+        assert sum(inner) <= stages["experiment: run, write, figures, report"]["wall_s"] <= b["process"]["wall_s"]
+    mg = e["marginal_by_stage"]
+    assert [m["stage"] for m in mg["stages"]] == [s["stage"] for s in e["breakdown"]["stages"]]
+    assert mg["seconds_per_extra_tick"] == pytest.approx(
+        (e["breakdown"]["process"]["wall_s"] - e["breakdown_low"]["process"]["wall_s"]) / 2)
     assert "profile" not in e
     # the default market in a fresh process (with numba's cache)
     dm = r["default_market"]
