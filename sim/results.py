@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 TABLES = ("timeseries", "events", "relationships", "exporters")
 OPTIONAL_TABLES = ("snapshots",)  # written when the run records them (outputs.snapshot_every > 0)
@@ -239,18 +240,18 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
     """Concatenate the runs' tables (in the order of ``runs``), tag them, write them; also summary.csv.
 
     ``runs`` are manifest entries: dicts with scenario, policy, point, replication,
-    hash, seed, point_values. Returns the combined tables and the summary.
+    hash, seed, point_values. The tables are joined as Arrow tables, one run at a time, without a
+    round trip through pandas; returns the summary and the combined tables, each read from its file
+    when first asked for.
     """
     root = Path(root)
-    out: dict[str, pd.DataFrame] = {}
     optional = [t for t in OPTIONAL_TABLES if runs and all((run_dir(root, r["hash"]) / f"{t}.parquet").is_file() for r in runs)]
     for name in (*TABLES, *optional):
-        parts = []
-        for r in runs:
-            df = pd.read_parquet(run_dir(root, r["hash"]) / f"{name}.parquet")
-            parts.append(_tag(df, r))
-        out[name] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(ID_COLUMNS))
-        write_parquet(root / f"{name}.parquet", out[name])
+        if runs:
+            parts = [_tag_arrow(pq.read_table(run_dir(root, r["hash"]) / f"{name}.parquet"), r) for r in runs]
+            write_arrow(root / f"{name}.parquet", pa.concat_tables(parts))
+        else:
+            write_parquet(root / f"{name}.parquet", pd.DataFrame(columns=list(ID_COLUMNS)))
     rows = []
     for r in runs:
         row = {k: r[k] for k in ("scenario", "policy", "point", "replication")}
@@ -258,9 +259,43 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
         row.update(r.get("point_values") or {})
         row.update(read_outcomes(root, r["hash"]))
         rows.append(row)
-    out["summary"] = pd.DataFrame(rows)
-    write_csv(root / "summary.csv", out["summary"])
-    return out
+    summary = pd.DataFrame(rows)
+    write_csv(root / "summary.csv", summary)
+    return _Tables(root, summary)
+
+
+class _Tables(dict):
+    """The combined tables of a results folder: ``summary`` in memory, the others read when asked for."""
+
+    def __init__(self, root: Path, summary: pd.DataFrame):
+        super().__init__(summary=summary)
+        self._root = root
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        path = self._root / f"{name}.parquet"
+        if not path.is_file():
+            raise KeyError(name)
+        self[name] = df = pd.read_parquet(path)
+        return df
+
+
+def _tag_arrow(table: pa.Table, r: dict) -> pa.Table:
+    """The run's table with the identity columns (and the sweep point's values) in front, as ``_tag`` makes
+    them in pandas: the schema, pandas metadata included, is that of ``_tag`` on the table's empty frame."""
+    tagged = pa.Schema.from_pandas(_tag(table.schema.empty_table().to_pandas(), r), preserve_index=False)
+    values = [r["scenario"], r["policy"], r["point"], r["replication"], r["hash"], r["seed"],
+              *(r.get("point_values") or {}).values()]
+    ids = [tagged.field(i) for i in range(len(values))]
+    schema = pa.schema([*ids, *table.schema], metadata=tagged.metadata)
+    front = [pa.repeat(pa.scalar(v, type=f.type), table.num_rows) for v, f in zip(values, ids)]
+    return pa.Table.from_arrays([*front, *table.columns], schema=schema)
+
+
+def write_arrow(path: str | os.PathLike, table: pa.Table) -> Path:
+    """Write an Arrow table as parquet, atomically (as ``write_parquet``)."""
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf)
+    return atomic_write_bytes(path, buf.getvalue().to_pybytes())
 
 
 def _strings(value: str, n: int) -> pd.arrays.ArrowStringArray:
