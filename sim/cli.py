@@ -180,9 +180,14 @@ def _summary_table(res, title: str, sc=None) -> Table:
 # ---- commands: one function each ------------------------------------------------------
 def _stage_table(res, sc) -> Table:
     """Stages at the end and dissolutions by cause, per policy (mean over replications): policies are columns."""
+    import pandas as pd
+
     from .stats import STAGE_NAMES, stage_summary
 
-    df = stage_summary(res.timeseries, res.events, by=("policy",))
+    # the dissolutions only, and only the columns counted (the event log can hold millions of rows)
+    dissolved = pd.read_parquet(res.path / "events.parquet", columns=["run", "to_stage", "cause"],
+                                filters=[("to_stage", "==", "dissolved")])
+    df = stage_summary(res.timeseries, dissolved, by=("policy",))
     reps = int(df["runs"].max()) if len(df) else 0
     t = Table(title=f"STAGES at tick {sc.ticks} (mean over {reps} replications)", title_justify="left")
     t.add_column("live at the end / dissolved during the run", justify="left")

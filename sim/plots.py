@@ -493,7 +493,8 @@ def make_figures(folder: str | os.PathLike) -> list[Path]:
     figs = root / "figures"
     figs.mkdir(exist_ok=True)
     ts = pd.read_parquet(root / "timeseries.parquet")
-    ev = pd.read_parquet(root / "events.parquet")
+    # the figures read first trial orders (spells) and dissolutions of the event log, not its other rows
+    ev = pd.read_parquet(root / "events.parquet", filters=[("to_stage", "in", ["exploration", "dissolved"])])
     rel = pd.read_parquet(root / "relationships.parquet")
     ex = pd.read_parquet(root / "exporters.parquet")
     summary = pd.read_csv(root / "summary.csv")
