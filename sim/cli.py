@@ -147,6 +147,11 @@ def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = 
         bar, update = contextlib.nullcontext(), None
     fn = {"run": X.run, "compare": X.compare, "sweep": X.sweep}[kind]
     kw = dict(resume=resume) if kind == "sweep" else {}
+    from . import jit
+
+    if not jit.is_compiled():
+        click.echo("compiling the engine for this machine first (once after an install or an edit of sim/; "
+                   "about half a minute)", err=True)
     try:
         with bar:
             res = fn(sc, out=root, force=force, workers=workers, progress=update, command=["relsim", *sys.argv[1:]],
@@ -157,6 +162,7 @@ def _experiment(kind: str, sc, out: Optional[Path], force: bool, resume: bool = 
         hint = "; finish it with --resume" if kind == "sweep" else ""
         click.echo(f"interrupted: runs completed so far are in {root}{hint}", err=True)
         raise typer.Exit(130)
+    jit.mark_compiled()
     return res
 
 

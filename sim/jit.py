@@ -56,6 +56,25 @@ if not config.CACHE_LOCATOR_CLASSES:  # numba's own order of locators, with the 
                                               EngineUserWideCacheLocator)]
         + ["numba.core.caching.IPythonCacheLocator", "numba.core.caching.ZipCacheLocator"])
 
+def _marker() -> Path:
+    return _HERE / "__pycache__" / f"relsim-engine-{DIGEST[:16]}.compiled"
+
+
+def is_compiled() -> bool:
+    """Whether a run of this version of the engine has completed here (so its kernels are in numba's cache,
+    unless someone deleted them): the command line says when a first run will compile first."""
+    return _marker().is_file()
+
+
+def mark_compiled() -> None:
+    """Record that this version of the engine has run here (see ``is_compiled``); silent where it cannot."""
+    try:
+        _marker().parent.mkdir(exist_ok=True)
+        _marker().touch()
+    except OSError:
+        pass
+
+
 # error_model="numpy": a division by zero gives inf/nan, as in numpy, instead of raising
 kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
 equation = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
