@@ -164,8 +164,9 @@ class Recorder:
         """Append this tick's row of aggregates from the phases' results ``tick`` (a ``model.Tick``)."""
         L, by = self._ledger, model.buyers
         d, a = tick.deliveries, tick.accounts
-        counts, trust, commitment, satisfaction = _record_rows(L.stage, L.trust, L.commitment, L.satisfaction)
-        mean = _mean
+        # a delivered value is at most 1 + fit_bonus, and so are outcomes and expectations
+        counts, mean_trust, mean_commitment, mean_satisfaction = _record_rows(
+            L.stage, L.trust, L.commitment, L.satisfaction, 2.0 + 2.0 * model.P.fit_bonus)
         total = np.add.reduce  # per-exporter arrays, in exporter order
         ordered_total = float(total(d.orders_e))
         delivered_total = float(total(d.delivered_e))
@@ -184,9 +185,9 @@ class Recorder:
             dissolutions_trading=dissolved_trading,
             new_awareness=L.n_created - tick.created_before,
             trials=tick.trials.started,
-            mean_trust=mean(trust),
-            mean_commitment=mean(commitment),
-            mean_satisfaction=mean(satisfaction),
+            mean_trust=mean_trust,
+            mean_commitment=mean_commitment,
+            mean_satisfaction=mean_satisfaction,
             retention_rate=1.0 - dissolved_trading / trading_at_start if trading_at_start else float("nan"),
             revenue=float(total(d.revenue_e)),
             profit=float(total(a.profit)),
@@ -198,7 +199,7 @@ class Recorder:
             loyalty_y=loyalty(model, tick.orders),
             opportunistic_acts=d.opportunistic_acts,
             detected_acts=d.detected_acts,
-            buyer_value=_mean(d.value_received) if d.value_received.size else float("nan"),
+            buyer_value=d.value_received,
             active_exporters=int(np.count_nonzero(active)),
         )
         self._rows.append(tuple(row[c] for c in TIMESERIES_COLUMNS))
@@ -265,24 +266,32 @@ def _loyalty_ratios(tr, buyer, x, n_buyers, q1, q2):
 
 
 @kernel
-def _record_chunk(lo, hi, stage, trust, commitment, satisfaction):
-    t_ = np.empty(hi - lo + 1, np.float32)
-    c_ = np.empty(hi - lo + 1, np.float32)
-    s_ = np.empty(hi - lo + 1, np.float32)
+def _record_chunk(lo, hi, stage, trust, commitment, satisfaction, q):
+    """Rows ``lo:hi``: stage counts, and the trading rows' sums of trust, commitment and satisfaction on the
+    grid ``q`` (sim.sums: chunks add up exactly)."""
     counts = np.zeros(5, np.int64)
-    m = 0
+    sums = np.zeros(3)
     for i in range(lo, hi):
         st = stage[i]
         counts[st] += 1
-        t_[m], c_[m], s_[m] = trust[i], commitment[i], satisfaction[i]
-        m += (st > AWARENESS) & (st < DISSOLVED)
-    return counts, t_[:m].copy(), c_[:m].copy(), s_[:m].copy()
+        if (st > AWARENESS) & (st < DISSOLVED):
+            sums[0] += on_grid(np.float64(trust[i]), q)
+            sums[1] += on_grid(np.float64(commitment[i]), q)
+            sums[2] += on_grid(np.float64(satisfaction[i]), q)
+    return counts, sums
 
 
-def _record_rows(stage, trust, commitment, satisfaction):
-    """Stage counts, and the trust, commitment and satisfaction of the trading rows."""
-    parts = run_chunks(_record_chunk, stage.size, stage, trust, commitment, satisfaction)
-    return (np.add.reduce([p[0] for p in parts]), *(np.concatenate([p[j] for p in parts]) for j in range(1, 4)))
+def _record_rows(stage, trust, commitment, satisfaction, bound):
+    """Stage counts, and the mean trust, commitment and satisfaction of the trading rows (NaN without any).
+
+    Trust and commitment are in [0, 1] and satisfaction, an outcome less an expectation, within ``bound``
+    of 0: one grid serves the three sums."""
+    parts = run_chunks(_record_chunk, stage.size, stage, trust, commitment, satisfaction,
+                       grid(bound, max(stage.size, 1)))
+    counts = np.add.reduce([p[0] for p in parts])
+    n = int(counts[1] + counts[2] + counts[3])
+    means = np.add.reduce([p[1] for p in parts]) / n if n else np.full(3, np.nan)
+    return counts, float(means[0]), float(means[1]), float(means[2])
 
 
 def snapshot(model, t: int) -> pd.DataFrame:

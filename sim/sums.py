@@ -25,7 +25,7 @@ def grid(bound, count):
     total = bound * count
     if not total > 0.0:
         return 0.0
-    return math.ldexp(1.0, math.frexp(total)[1] - 52)
+    return math.ldexp(1.0, max(math.frexp(total)[1] - 52, -1000))  # a normal number: 1 / q is exact
 
 
 @equation
@@ -33,7 +33,7 @@ def on_grid(x, q):
     """``x`` rounded to the nearest multiple of the grid ``q`` (``x`` itself when ``q`` is 0)."""
     if q == 0.0:
         return x
-    return np.floor(x / q + 0.5) * q
+    return np.floor(x * (1.0 / q) + 0.5) * q  # q is a power of two: 1 / q is exact (and hoisted out of loops)
 
 
 @kernel

@@ -51,7 +51,7 @@ class Deliveries(NamedTuple):
     revenue_hhi: np.ndarray
     opportunistic_acts: int
     detected_acts: int
-    value_received: np.ndarray
+    value_received: float  # the mean value received by the buyers who ordered (NaN if none did)
     forecast_e: np.ndarray
     forecast_abs_error: float
     forecast_actual: float
@@ -213,7 +213,7 @@ def _fill_rates(stock, orders_e, active):
 
 @kernel
 def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P, fill_e, q_units, q_money, q_money2,
-                q_error,
+                q_error, q_value,
                 exporter, buyer, born, stage, stock, active, propensity, quality, price, unit_cost,
                 monitoring, size, partnership, importance, n_trading,
                 trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
@@ -223,9 +223,9 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
     of the chunk are returned on their grids: chunks add up exactly)."""
     E = stock.size
     n_buyers = size.size
-    acts = np.zeros(2, np.int64)  # opportunistic acts, detected acts
-    received = np.empty(hi - lo + 1)  # value received by the rows that ordered, in row order
-    n_received = 0
+    acts = np.zeros(3, np.int64)  # opportunistic acts, detected acts, orders
+    received = 0.0  # value received by the rows that ordered (on the grid q_value)
+    last = 0.0  # the largest new forecast
     err = 0.0
     delivered_e, revenue_e, margin_e, rev2_e = np.zeros(E), np.zeros(E), np.zeros(E), np.zeros(E)
     width = hist.shape[1]
@@ -248,8 +248,9 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
         n_orders[i] += ordered
         acts[0] += act
         acts[1] += detected
-        received[n_received] = v
-        n_received += ordered
+        acts[2] += ordered
+        if ordered:
+            received += on_grid(v, q_value)
         delivered_e[e] += on_grid(d, q_units)
         revenue_e[e] += on_grid(rev, q_money)
         margin_e[e] += on_grid(mar, q_money)
@@ -292,7 +293,8 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
         if P.information_sharing and stage[i] == COMMITMENT:
             f = eq.shared_forecast(y, demand[b], expected_next[b])
         forecast[i] = F32(f)
-    return acts, received[:n_received].copy(), err, delivered_e, revenue_e, margin_e, rev2_e
+        last = max(last, abs(np.float64(forecast[i])))
+    return acts, received, err, delivered_e, revenue_e, margin_e, rev2_e, last
 
 
 @kernel
@@ -334,14 +336,10 @@ def _seasonal_rows(tr, order, demand, expected_next, t, P, q_units, exporter, bu
 
 
 @kernel
-def _forecast_totals(tr, exporter, forecast, n_exporters):
-    """Each exporter's sum of its customers' forecasts (on a grid: order-free)."""
-    bound = 0.0
-    for k in range(tr.size):
-        bound = max(bound, abs(np.float64(forecast[U(tr[k])])))
-    q = grid(bound, max(tr.size, 1))
+def _forecast_totals(lo, hi, tr, exporter, forecast, q, n_exporters):
+    """Rows ``tr[lo:hi]``: each exporter's sum of its customers' forecasts (on the grid ``q``: order-free)."""
     out = np.zeros(n_exporters)
-    for k in range(tr.size):
+    for k in range(lo, hi):
         i = U(tr[k])
         out[U(exporter[i])] += on_grid(np.float64(forecast[i]), q)
     return out
@@ -364,21 +362,24 @@ def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndar
     totals = run_chunks(_order_totals, tr.size, tr, orders.order, L.exporter, L.forecast, q_units, ex.n)
     orders_e = np.add.reduce([o for o, _ in totals])  # partial sums on one grid: exact in any order
     q_error = grid(max(units, max(f for _, f in totals)), n)  # the largest order or forecast bounds every error
+    q_value = grid(1.0 + P.fit_bonus, n)  # a delivered value is at most 1 + fit_bonus
     parts = run_chunks(
         _trade_rows, tr.size, tr, orders.order, demand, expected_next, model.stream_key(draws.FULFILMENT, t),
-        survey_now, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error,
+        survey_now, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error, q_value,
         L.exporter, L.buyer, L.born, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
         ex.unit_cost, by.monitoring, by.size, by.partnership, by.importance, n_trading,
         L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
     acts = np.add.reduce([p[0] for p in parts])
-    received = np.concatenate([p[1] for p in parts])
+    received = sum(p[1] for p in parts) / acts[2] if acts[2] else float("nan")
     err = sum(p[2] for p in parts)
     delivered_e, revenue_e, margin_e, rev2_e = (np.add.reduce([p[j] for p in parts]) for j in range(3, 7))
     if P.forecast_method == SEASONAL_INDEX:
         _seasonal_rows(tr, orders.order, demand, expected_next, t, P, q_units, L.exporter, L.buyer, L.stage, L.level, L.forecast, ex.season_index)
-    forecast_e = _forecast_totals(tr, L.exporter, L.forecast, ex.n)
+    # the largest new forecast bounds the forecasts' sums (the seasonal index's are bounded after its pass)
+    bound = max(p[7] for p in parts) if P.forecast_method != SEASONAL_INDEX else float(np.abs(L.forecast[tr]).max(initial=0.0))
+    forecast_e = np.add.reduce(run_chunks(_forecast_totals, tr.size, tr, L.exporter, L.forecast, grid(bound, n), ex.n))
     hhi = np.full(ex.n, np.nan)  # Herfindahl index of this tick's revenue over each exporter's customers
     np.divide(rev2_e, revenue_e * revenue_e, out=hhi, where=revenue_e > 0)
     return Deliveries(orders_e, delivered_e, revenue_e, margin_e, hhi, int(acts[0]), int(acts[1]), received,
