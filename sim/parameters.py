@@ -11,7 +11,9 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
+from numba.extending import typeof_impl
 
 from .policies import POLICIES
 from .vocab import CHANNEL_COST, CHANNEL_EFFECT, CHANNELS, CHOICE_RULES, FORECAST_METHODS, INITIAL_AWARENESS, PROSPECT_TARGETING
@@ -287,8 +289,28 @@ def _dtype() -> np.dtype:
     return np.dtype(fields, align=True)
 
 
+class Params(np.void):
+    """The record of one model's parameters (see ``record``): a numpy structured scalar that numba passes by
+    reference, with attribute access for Python (``P.trust_gain``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):  # reached only for the fields (dtype, item, ... are found first)
+        try:
+            return self[name]
+        except (KeyError, ValueError, IndexError):
+            raise AttributeError(name) from None
+
+
 #: the record's type: one field per parameter (categorical ones as codes), then the derived values
-PARAMS_DTYPE = _dtype()
+PARAMS_DTYPE = np.dtype((Params, _dtype()))
+_NUMBA_TYPE = numba.from_dtype(PARAMS_DTYPE)
+
+
+@typeof_impl.register(Params)
+def _typeof_params(value, context):
+    """numba's type of a record: known once (numba would otherwise rebuild it from the dtype at every call)."""
+    return _NUMBA_TYPE
 
 
 def channel_efficiency(channel: str) -> float:
@@ -299,7 +321,7 @@ def channel_efficiency(channel: str) -> float:
     return CHANNEL_EFFECT[i] / CHANNEL_COST[i]
 
 
-def record(p: dict[str, Any]) -> np.record:
+def record(p: dict[str, Any]) -> Params:
     """The parameters as the compiled engine reads them: ``P.trust_gain``, ``P.beta``, ...
 
     One typed record (a numpy structured scalar, which numba passes by reference), built once per model
@@ -325,7 +347,7 @@ def record(p: dict[str, Any]) -> np.record:
         fit_bonus=float(policy.fit_bonus),
         value_alignment=float(policy.value_alignment or 0.0),
     )
-    out = np.rec.array(np.zeros(1, PARAMS_DTYPE))[0]
+    out = np.zeros(1, PARAMS_DTYPE)
     for name, value in values.items():
-        setattr(out, name, value)
-    return out
+        out[name] = value
+    return out[0]

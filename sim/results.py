@@ -44,6 +44,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .version import __version__
+
 TABLES = ("timeseries", "events", "relationships", "exporters")
 OPTIONAL_TABLES = ("snapshots",)  # written when the run records them (outputs.snapshot_every > 0)
 ID_COLUMNS = ("scenario", "policy", "point", "replication", "run", "seed")
@@ -127,7 +129,6 @@ def canonical(obj: Any) -> str:
 
 def run_hash(params: dict, seed: int, ticks: int) -> str:
     """16 hex digits identifying a run by its resolved model parameters, tick count and seed."""
-    from .version import __version__
 
     key = canonical({"params": params, "seed": int(seed), "ticks": int(ticks), "relsim": __version__})
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -209,7 +210,6 @@ def read_outcomes(root: Path, h: str) -> dict:
 # ---- manifest --------------------------------------------------------------------
 def versions() -> dict[str, str]:
     """Python, relsim and dependency versions."""
-    from .version import __version__
 
     out = {"python": sys.version.split()[0], "relsim": __version__}
     for dist in DEPENDENCIES:
