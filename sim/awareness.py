@@ -202,7 +202,7 @@ def _start_trading(rows, t, P, buyer, stage, peak, since, tc, tk, ti, trust, out
         expectation[i] = P.quality_mean
         satisfaction[i] = 0.0
         perceived[i] = 0.0
-        guess = np.float32(size[b] / np.float32(wanted[b]))
+        guess = eq.first_forecast(size[b], wanted[b])
         level[i] = guess
         forecast[i] = guess
         for w in range(hist.shape[1]):

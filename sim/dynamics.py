@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .jit import equation
 from .vocab import COMMITMENT, DISSATISFACTION, EXPANSION, EXPLORATION, TRUST_BREAKDOWN
 
@@ -120,6 +122,32 @@ def contact_spend(budget, has_prospects, has_customers, P):
 def attractiveness(quality, rel_price, price_sensitivity, trust, commitment):
     """A supplier's attractiveness to a buyer: ``A = q - ps (p - 1) + T + C`` (``p`` relative to the mean price)."""
     return quality - price_sensitivity * (rel_price - 1.0) + trust + commitment
+
+
+@equation
+def logit_utility(attractiveness, P):
+    """A supplier's utility in the buyer's logit choice: ``u = beta A`` (``beta``: the intensity of choice)."""
+    return P.beta * attractiveness
+
+
+@equation
+def logit_weight(utility, top):
+    """A supplier's weight in the buyer's logit choice: ``w = exp(u - max_g u_g)`` with ``u = beta A``
+    (the buyer's largest utility subtracted: the shares are unchanged, and no weight overflows)."""
+    return np.exp(utility - top)
+
+
+@equation
+def logit_order(demand, weight, total):
+    """The logit split of a buyer's demand over its suppliers: ``order = D w / sum_g w_g``."""
+    return demand * (weight / total)
+
+
+@equation
+def reinforcement_key(preference, gumbel, P):
+    """The reinforcement rule's choice (Weisbuch-Kirman-Herreiner): the buyer visits the supplier with the
+    largest ``beta J + g`` (g a standard Gumbel draw): supplier j with probability ``softmax(beta J)_j``."""
+    return P.beta * preference + gumbel
 
 
 @equation
@@ -380,6 +408,37 @@ def shared_forecast(order, demand, expected_next):
     """A committed buyer shares its own forecast: this exporter's share of its demand times its
     expected demand next tick, ``(y / D) E[D](t + 1)`` (0 without demand)."""
     return order / max(demand, 1e-12) * expected_next if demand > 0 else 0.0
+
+
+@equation
+def first_forecast(size, wanted):
+    """The exporter's first forecast of a new customer's orders, its size over the suppliers it wants:
+    ``f = size / wanted`` (in float32, as stored)."""
+    return np.float32(size / np.float32(wanted))
+
+
+@equation
+def moving_average(history):
+    """The moving-average forecast: the mean of the customer's last ``forecast_window`` orders."""
+    f = 0.0
+    for w in range(history.size):
+        f += np.float64(history[w])
+    return f / history.size
+
+
+@equation
+def seasonal_level(level, order, season_now, P):
+    """The deseasonalised level of a customer's orders: ``L <- alpha y / s_now + (1 - alpha) L``."""
+    return P.forecast_alpha * order / season_now + (1.0 - P.forecast_alpha) * level
+
+
+@equation
+def season_update(season_now, orders, levels, P):
+    """An exporter's index of this season from its customers' orders ``y`` and levels before the update ``L``:
+    ``s <- (1 - alpha) s + alpha sum(y) / sum(L)`` (unchanged when the levels sum to 0); the indices are then
+    renormalised to mean 1."""
+    ratio = orders / max(levels, 1e-12) if levels > 0 else season_now
+    return (1.0 - P.forecast_alpha) * season_now + P.forecast_alpha * ratio
 
 
 @equation

@@ -99,14 +99,15 @@ def draw_demand(model, t: int) -> np.ndarray:
 # orders
 # ---------------------------------------------------------------------------------------------
 @kernel
-def _logit_exponents(lo, hi, tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, beta, x):
-    """Rows ``tr[lo:hi]``: ``x = beta A`` (dynamics.attractiveness) and each buyer's largest."""
+def _logit_exponents(lo, hi, tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, P, x):
+    """Rows ``tr[lo:hi]``: each row's utility (dynamics.logit_utility of dynamics.attractiveness) and each
+    buyer's largest."""
     top = np.full(price_sens.size, -np.inf)
     for k in range(lo, hi):
         i = U(tr[k])
         b, e = U(buyer[i]), U(exporter[i])
-        v = beta * eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), np.float64(trust[i]),
-                                     np.float64(commitment[i]))
+        v = eq.logit_utility(eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]),
+                                               np.float64(trust[i]), np.float64(commitment[i])), P)
         x[k] = v
         top[b] = max(top[b], v)
     return top
@@ -118,7 +119,7 @@ def _logit_weights(lo, hi, tr, buyer, top, q, x):
     total = np.zeros(top.size)
     for k in range(lo, hi):
         b = U(buyer[U(tr[k])])
-        x[k] = on_grid(np.exp(x[k] - top[b]), q)
+        x[k] = on_grid(eq.logit_weight(x[k], top[b]), q)
         total[b] += x[k]
     return total
 
@@ -129,25 +130,25 @@ def _logit_split(lo, hi, tr, buyer, demand, total, x, order_col):
     for k in range(lo, hi):
         i = U(tr[k])
         b = U(buyer[i])
-        o = demand[b] * (x[k] / total[b])
+        o = eq.logit_order(demand[b], x[k], total[b])
         x[k] = o
         order_col[i] = F32(o)
     return 0
 
 
-def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, beta, q):
+def _logit_orders(tr, buyer, exporter, quality, rel_price, price_sens, trust, commitment, demand, order_col, P, q):
     """order = D_b exp(beta A) / sum_g exp(beta A_g) over the buyer's trading rows (dynamics.attractiveness);
     the weights ``exp(beta A - max)``, at most 1, are added on the grid ``q`` (sim.sums: order-free)."""
     x = np.empty(tr.size)
     top = np.maximum.reduce(run_chunks(_logit_exponents, tr.size, tr, buyer, exporter, quality, rel_price, price_sens,
-                                       trust, commitment, beta, x))
+                                       trust, commitment, P, x))
     total = np.add.reduce(run_chunks(_logit_weights, tr.size, tr, buyer, top, q, x))
     run_chunks(_logit_split, tr.size, tr, buyer, demand, total, x, order_col)
     return x
 
 
 @kernel
-def _reinforcement_orders(tr, buyer, exporter, born, ids, preference, key, demand, order_col, beta, n_buyers):
+def _reinforcement_orders(tr, buyer, exporter, born, ids, preference, key, demand, order_col, P, n_buyers):
     """One supplier per buyer, drawn with probability softmax(beta J) by the Gumbel-max trick: the row with the
     largest ``beta J + g`` gets the whole demand (g: the relationship's Gumbel draw; the oldest relationship
     on a tie)."""
@@ -158,7 +159,7 @@ def _reinforcement_orders(tr, buyer, exporter, born, ids, preference, key, deman
         i = U(tr[k])
         b = U(buyer[i])
         g = draws.gumbel(draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], n_buyers), 0))
-        v = beta * np.float64(preference[i]) + g
+        v = eq.reinforcement_key(np.float64(preference[i]), g, P)
         if v > best[b] or (v == best[b] and at[b] >= 0 and ids[i] < ids[U(tr[U(at[b])])]):
             best[b] = v
             at[b] = k
@@ -179,10 +180,10 @@ def place_orders(model, t: int, demand: np.ndarray, rows: np.ndarray, n_trading:
     if P.choice_rule == LOGIT:
         q = grid(1.0, int(n_trading.max()) if n_trading.size else 1)  # a buyer's weights are at most 1
         order = _logit_orders(rows, L.buyer, L.exporter, ex.quality, model.relative_price, by.price_sensitivity,
-                              L.trust, L.commitment, demand, L.order, P.beta, q)
+                              L.trust, L.commitment, demand, L.order, P, q)
     else:
         order = _reinforcement_orders(rows, L.buyer, L.exporter, L.born, L.id, L.preference,
-                                      model.stream_key(draws.CHOICE, t), demand, L.order, P.beta, by.n)
+                                      model.stream_key(draws.CHOICE, t), demand, L.order, P, by.n)
     return Orders(rows, order, n_trading)
 
 
@@ -284,10 +285,7 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
             level[i] = F32(f)
         elif P.forecast_method == MOVING_AVERAGE:
             hist[i, t % width] = F32(y)
-            f = 0.0
-            for w in range(width):
-                f += np.float64(hist[i, w])
-            f = f / width
+            f = eq.moving_average(hist[i])
         else:
             continue  # the seasonal index needs every row's level first: _seasonal_rows
         if P.information_sharing and stage[i] == COMMITMENT:
@@ -299,12 +297,11 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
 
 @kernel
 def _seasonal_rows(tr, order, demand, expected_next, t, P, q_units, exporter, buyer, stage, level, forecast, season):
-    """Seasonal-index forecasts: per row ``L <- alpha y / s_now + (1 - alpha) L``; per exporter the index of
-    this season ``s <- (1 - alpha) s + alpha sum(y) / sum(L_before)`` (renormalised to mean 1); the forecast
-    ``f = L s_next`` (or the buyer's shared forecast); returns the per-exporter sums of the forecasts."""
+    """Seasonal-index forecasts: each row's level (dynamics.seasonal_level), each exporter's index of this
+    season (dynamics.season_update, renormalised to mean 1), and the forecast ``f = L s_next`` (or the buyer's
+    shared forecast)."""
     E, period = season.shape
     now, nxt = t % period, (t + 1) % period
-    a = P.forecast_alpha
     bound = 0.0
     for k in range(tr.size):
         bound = max(bound, abs(np.float64(level[U(tr[k])])))
@@ -315,11 +312,9 @@ def _seasonal_rows(tr, order, demand, expected_next, t, P, q_units, exporter, bu
         e = U(exporter[i])
         total_y[e] += on_grid(order[k], q_units)
         total_level[e] += on_grid(np.float64(level[i]), q_level)
-        level[i] = F32(a * order[k] / season[e, now] + (1.0 - a) * np.float64(level[i]))
+        level[i] = F32(eq.seasonal_level(np.float64(level[i]), order[k], season[e, now], P))
     for e in range(E):
-        s_now = season[e, now]
-        ratio = total_y[e] / max(total_level[e], 1e-12) if total_level[e] > 0 else s_now
-        season[e, now] = (1.0 - a) * s_now + a * ratio
+        season[e, now] = eq.season_update(season[e, now], total_y[e], total_level[e], P)
         mean = 0.0
         for s in range(period):
             mean += season[e, s]

@@ -214,7 +214,7 @@ class PlainExporter(mesa.Agent):
     def plan(self, t):
         m, P = self.model, self.model.P
         customers = [r for r in self.rels if r.trading]
-        alpha, method = P.forecast_alpha, P.forecast_method
+        method = P.forecast_method
         m.fc_error += sum(abs(r.forecast - r.order) for r in customers)
         m.fc_actual += sum(r.order for r in customers)
         if method == SEASONAL_INDEX:
@@ -223,15 +223,15 @@ class PlainExporter(mesa.Agent):
             total_y = sum(r.order for r in customers)
             total_level = sum(r.level for r in customers)
             for r in customers:
-                r.level = alpha * r.order / s_now + (1 - alpha) * r.level
-            self.season[t % period] = (1 - alpha) * s_now + alpha * (total_y / max(total_level, 1e-12) if total_level > 0 else s_now)
+                r.level = eq.seasonal_level(r.level, r.order, s_now, P)
+            self.season[t % period] = eq.season_update(s_now, total_y, total_level, P)
             mean = sum(self.season) / period
             self.season = [s / mean for s in self.season]
         forecast = 0.0
         for r in customers:
             if method == MOVING_AVERAGE:
                 r.hist[t % len(r.hist)] = r.order
-                f = sum(r.hist) / len(r.hist)
+                f = eq.moving_average(np.array(r.hist))
             elif method == EXPONENTIAL_SMOOTHING:
                 f = r.level = eq.smoothed(r.level, r.order, P)
             else:
@@ -304,16 +304,16 @@ class PlainBuyer(mesa.Agent):
         if not mine:
             return
         if P.choice_rule == LOGIT:
-            x = [P.beta * self.attractiveness(r, r.trust) for r in mine]
+            x = [eq.logit_utility(self.attractiveness(r, r.trust), P) for r in mine]
             top = max(x)
-            e = [math.exp(v - top) for v in x]
+            e = [eq.logit_weight(v, top) for v in x]
             total = sum(e)
             for r, ei in zip(mine, e):
-                r.order = self.demand * (ei / total)
+                r.order = eq.logit_order(self.demand, ei, total)
         else:  # reinforcement: the largest beta J + Gumbel noise (each relationship's CHOICE draw) gets the
             # whole demand; the oldest relationship (lowest id) on a tie
             key = m.key[draws.CHOICE]
-            best = max(mine, key=lambda r: (P.beta * r.preference + rnd.gumbel(r.draw(key)), -r.id))
+            best = max(mine, key=lambda r: (eq.reinforcement_key(r.preference, rnd.gumbel(r.draw(key)), P), -r.id))
             for r in mine:
                 r.order = self.demand if r is best else 0.0
 
@@ -436,7 +436,7 @@ class PlainMarket(mesa.Model):
         r.tc = r.trust = P.calculus_trust
         r.tk = r.ti = r.satisfaction = r.perceived = 0.0
         r.outcome = r.expectation = P.quality_mean
-        r.level = r.forecast = b.size / b.wanted
+        r.level = r.forecast = float(eq.first_forecast(b.size, b.wanted))
         r.hist = [r.level] * P.forecast_window
         self.trials += 1
 
