@@ -15,7 +15,7 @@ from .jit import kernel
 from .threads import run_chunks
 from .sums import grid, on_grid
 from .sums import mean as _mean
-from .vocab import AWARENESS, CAUSES, COMMITMENT, DISSOLVED, EXPANSION, REINFORCEMENT, STAGES
+from .vocab import AWARENESS, CAUSES, DISSOLVED, REINFORCEMENT, STAGES
 
 U = np.uintp
 
@@ -162,7 +162,7 @@ class Recorder:
     # ---- per tick --------------------------------------------------------------
     def record(self, model, t: int, tick) -> None:
         """Append this tick's row of aggregates from the phases' results ``tick`` (a ``model.Tick``)."""
-        L, by = self._ledger, model.buyers
+        L = self._ledger
         d, a = tick.deliveries, tick.accounts
         # a delivered value is at most 1 + fit_bonus, and so are outcomes and expectations
         counts, mean_trust, mean_commitment, mean_satisfaction = _record_rows(

@@ -12,7 +12,6 @@ import inspect
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import sim
 from sim import dynamics

@@ -485,7 +485,7 @@ class PlainMarket(mesa.Model):
 
     # ---- the tick ----------------------------------------------------------------
     def step(self):
-        t, P = self.steps, self.P
+        t = self.steps
         exporters, buyers = self.agents_by_type[PlainExporter], self.agents_by_type[PlainBuyer]
         self.trials = self.dissolved_trading = 0
         created_before, dissolved_before = self.n_created, self.n_dissolved
