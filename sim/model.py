@@ -95,7 +95,6 @@ class MarketModel(mesa.Model):
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.exporters, self.buyers = draw_population(self.p, population)
         self.relative_price = self.exporters.price / self.p["price_mean"]
-        self.expected_value = float(self.p["quality_mean"])
         self.prospect_cdf = awareness.prospect_weights(self)
 
         # the order history is read only by the moving-average forecast
