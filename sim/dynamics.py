@@ -387,6 +387,16 @@ def stage_move(stage, trust, commitment, n_orders, P):
 
 
 @equation
+def alternative_attractiveness(quality, rel_price, price_sensitivity, trust, commitment, only_known, active, P):
+    """How a reviewing buyer rates one of the suppliers it knows: ``dynamics.attractiveness``, with calculus
+    trust for an exporter it only knows of (awareness), and ``-inf`` for one that has left the market."""
+    if not active:
+        return -np.inf
+    return attractiveness(quality, rel_price, price_sensitivity, P.calculus_trust if only_known else trust,
+                          commitment)
+
+
+@equation
 def switches(own, best_other, switching, P):
     """A reviewing buyer leaves for a better alternative: ``A_other - A_own > SC + switch_margin``."""
     return best_other - own > switching + P.switch_margin

@@ -21,7 +21,7 @@ from . import draws
 from . import dynamics as eq
 from .awareness import start_trading
 from .communication import Contacts
-from .jit import kernel
+from .jit import equation, kernel
 from .threads import run_chunks
 from .vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
                     EXPLORATION, EXPORTER_EXIT, KEY_ACCOUNT_LOSS, LAPSED, TRUST_BUILT)
@@ -99,15 +99,12 @@ def try_out(model, t: int, contacts: Contacts) -> Trials:
 # ---------------------------------------------------------------------------------------------
 # advance
 # ---------------------------------------------------------------------------------------------
-@kernel
+@equation
 def _attract_row(i, stage, buyer, exporter, trust, commitment, quality, rel_price, price_sens, active, P):
-    """A buyer's view of one of its suppliers (dynamics.attractiveness); an exporter it only knows of is judged
-    on calculus trust; -inf once it has left."""
+    """Row ``i``'s values for dynamics.alternative_attractiveness (inlined: no call per row)."""
     e, b = U(exporter[i]), U(buyer[i])
-    if not active[e]:
-        return -np.inf
-    tr_ = P.calculus_trust if stage[i] == AWARENESS else np.float64(trust[i])
-    return eq.attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), tr_, np.float64(commitment[i]))
+    return eq.alternative_attractiveness(quality[e], rel_price[e], np.float64(price_sens[b]), np.float64(trust[i]),
+                                         np.float64(commitment[i]), stage[i] == AWARENESS, active[e], P)
 
 
 @kernel

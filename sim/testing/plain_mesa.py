@@ -349,8 +349,9 @@ class PlainBuyer(mesa.Agent):
         live = [r for r in self.rels if r.stage != DISSOLVED]
         score = {}
         for r in live:
-            active = m.exporter_list[r.ex].active
-            score[r.id] = self.attractiveness(r, P.calculus_trust if r.stage == AWARENESS else r.trust) if active else -math.inf
+            ex = m.exporter_list[r.ex]
+            score[r.id] = eq.alternative_attractiveness(ex.quality, ex.rel_price, self.price_sensitivity, r.trust,
+                                                        r.commitment, r.stage == AWARENESS, ex.active, P)
         key = m.key[draws.REVIEW]
         for r in [r for r in live if r.trading]:
             cause = eq.ending(r.trust, r.low_sat, P)
