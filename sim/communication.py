@@ -128,10 +128,24 @@ def talk(model, t: int) -> Contacts:
 
 
 def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:
-    """The retention policy's weight of each trading row ``tr`` (exporters ``te``), checked.
+    """Each exporter's retention policy's weight of its trading rows ``tr`` (exporters ``te``), checked.
 
-    The policy sees a view of the rows whose columns are gathered only if it reads them.
+    Each policy of the market sees a view of its own exporters' rows, whose columns are gathered only if it
+    reads them; in a policy mix each policy draws from its own generator (``draws.policy_generator``).
     """
+    policies = model.policies
+    if len(policies) == 1:
+        return _weights(model, policies[0], tr, te, t, 0)
+    w = np.empty(tr.size)
+    code = model.exporters.policy[te]
+    for j, policy in enumerate(policies):
+        mine = np.flatnonzero(code == j)
+        w[mine] = _weights(model, policy, tr[mine], te[mine], t, j)
+    return w
+
+
+def _weights(model, policy, tr: np.ndarray, te: np.ndarray, t: int, group: int) -> np.ndarray:
+    """One policy's weights of the rows ``tr`` of its exporters ``te``."""
     L = model.ledger
     loaders = {
         "stage": lambda: L.stage[tr],
@@ -141,9 +155,10 @@ def priorities(model, tr: np.ndarray, te: np.ndarray, t: int) -> np.ndarray:
         "perceived": lambda: L.perceived[tr].astype(np.float64),
         "buyer_size": lambda: model.buyers.size[L.buyer[tr]].astype(np.float64),
     }
-    view = LazyPolicyView(tick=t, exporter=te, rng=policy_generator(model.draw_seed, t), load=lambda name: loaders[name]())
-    w = np.asarray(model.policy.priority(view), dtype=np.float64)
+    view = LazyPolicyView(tick=t, exporter=te, rng=policy_generator(model.draw_seed, t, group),
+                          load=lambda name: loaders[name]())
+    w = np.asarray(policy.priority(view), dtype=np.float64)
     # min >= 0 fails for negative weights and NaN, max < inf for +inf: two reductions, no temporaries
     if w.shape != (tr.size,) or (w.size and not (w.min() >= 0.0 and w.max() < np.inf)):
-        raise ValueError(f"policy {model.policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
+        raise ValueError(f"policy {policy.name!r} returned invalid priorities (need one finite weight >= 0 per relationship)")
     return w

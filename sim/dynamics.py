@@ -186,9 +186,10 @@ def opportunism(u, propensity, monitoring, ordered):
 
 
 @equation
-def delivered_value(fill, quality, act, comm, P):
-    """Value the buyer receives from a delivery: ``v = fill q (1 - shading [act]) + fit_bonus c``."""
-    return fill * quality * (1.0 - P.shading * act) + P.fit_bonus * comm
+def delivered_value(fill, quality, act, comm, fit_bonus, P):
+    """Value the buyer receives from a delivery: ``v = fill q (1 - shading [act]) + fit_bonus c``
+    (``fit_bonus``: the exporter's policy's better-fitting offer, a customer database)."""
+    return fill * quality * (1.0 - P.shading * act) + fit_bonus * comm
 
 
 @equation
@@ -258,16 +259,17 @@ def dissatisfied_ticks(streak, satisfaction, P):
 
 
 @equation
-def perceived_satisfaction(perceived, order, forecast, satisfaction, survey_now, P):
+def perceived_satisfaction(perceived, order, forecast, satisfaction, database, survey_now):
     """The exporter's estimate of its customer's satisfaction.
 
     It reads order changes against its forecast: ``proxy = clip(order / forecast - 1, -1, 1) / 2``
     (0 without a forecast) and ``S^ <- 0.8 S^ + 0.2 proxy``. A customer database sharpens it,
-    ``S^ <- (S^ + S) / 2``; a survey reveals the truth, ``S^ <- S``.
+    ``S^ <- (S^ + S) / 2``; a survey reveals the truth, ``S^ <- S`` (``database``, ``survey_now``: the
+    exporter's policy keeps one, surveys this tick).
     """
     proxy = min(max(order / max(forecast, 1e-12) - 1.0, -1.0), 1.0) * 0.5 if forecast > 0 else 0.0
     est = 0.8 * perceived + 0.2 * proxy
-    if P.database:
+    if database:
         est = 0.5 * est + 0.5 * satisfaction
     if survey_now:
         est = satisfaction
@@ -275,9 +277,10 @@ def perceived_satisfaction(perceived, order, forecast, satisfaction, survey_now,
 
 
 @equation
-def align_values(shared, comm, P):
-    """A shared-values programme: every contact moves shared values towards 1, ``s <- s + alignment c (1 - s)``."""
-    return shared + P.value_alignment * comm * (1.0 - shared)
+def align_values(shared, comm, alignment):
+    """A shared-values programme: every contact moves shared values towards 1, ``s <- s + alignment c (1 - s)``
+    (``alignment``: the exporter's policy's ``value_alignment``)."""
+    return shared + alignment * comm * (1.0 - shared)
 
 
 @equation

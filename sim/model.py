@@ -32,7 +32,7 @@ from . import awareness, communication, lifecycle, trade
 from .agents import Buyer, Exporter
 from .ledger import ROOM, Ledger
 from .parameters import docstring_table, record, signature, validate
-from .policies import get_policy
+from .policies import assign_policies, effects
 from .population import draw_population
 from .records import Recorder
 from .draws import stream_key
@@ -72,6 +72,11 @@ class MarketModel(mesa.Model):
 
 {params}
 
+    policy_mix : None, mapping or sequence
+        Exporters running different retention policies in one market: ``{policy: share}`` (shares summing
+        to 1; which exporters run which policy is drawn from the seed alone, see
+        ``sim.policies.assign_policies``) or one policy name per exporter. None: every exporter runs
+        ``policy``.
     rng : None, int, numpy SeedSequence or Generator
         Seed of the run, made a ``numpy.random.SeedSequence``. The traits drawn at construction come
         from its first child; every draw during the run is a pure function of the run's seed, the
@@ -81,7 +86,7 @@ class MarketModel(mesa.Model):
     row per stage transition) and ``relationships`` (one row per relationship).
     """
 
-    def __init__(self, *, rng=None, **params):
+    def __init__(self, *, rng=None, policy_mix=None, **params):
         self.p = validate(params)
         #: the parameters as the engine reads them (``sim.parameters.record``)
         self.P = record(self.p)
@@ -90,10 +95,14 @@ class MarketModel(mesa.Model):
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         #: the run's seed as the order-free draws use it (sim.draws.stream_key)
         self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
-        self.policy = get_policy(self.p["policy"])
-
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.exporters, self.buyers = draw_population(self.p, population)
+        assignment = assign_policies(policy_mix, self.p["policy"], self.exporters.n, self.draw_seed)
+        #: the retention policies of the market; exporter e runs ``policies[exporters.policy[e]]``
+        self.policies = assignment.policies
+        self.exporters.policy = assignment.code
+        for name, value in effects(assignment)._asdict().items():
+            setattr(self.exporters, name, value)
         self.relative_price = self.exporters.price / self.p["price_mean"]
         self.prospect_cdf = awareness.prospect_weights(self)
 
@@ -141,6 +150,13 @@ class MarketModel(mesa.Model):
             L.compact(t, self.P.cooldown, by_buyer=sort)
         elif sort:
             L.sort_by_buyer()
+
+    @property
+    def policy(self):
+        """The retention policy every exporter runs (a market with a ``policy_mix`` has ``policies``)."""
+        if len(self.policies) > 1:
+            raise AttributeError("this market mixes retention policies: see model.policies and exporters.policy")
+        return self.policies[0]
 
     def stream_key(self, mechanism: int, t: int) -> np.uint64:
         """The key of a mechanism's draws at tick ``t`` in this run (sim.draws)."""
@@ -199,6 +215,7 @@ class MarketModel(mesa.Model):
         return pd.DataFrame(
             {
                 "exporter": np.arange(ex.n),
+                "policy": pd.Categorical.from_codes(ex.policy, categories=[p.name for p in self.policies]),
                 "quality": ex.quality,
                 "price": ex.price,
                 "opportunism": ex.opportunism,
@@ -213,7 +230,8 @@ class MarketModel(mesa.Model):
 
 
 MarketModel.__init__.__signature__ = signature(
-    [inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    [inspect.Parameter("policy_mix", inspect.Parameter.KEYWORD_ONLY, default=None),
+     inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None)]
 )
 MarketModel.__doc__ = MarketModel.__doc__.replace("{params}", docstring_table())
 

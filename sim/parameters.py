@@ -263,14 +263,10 @@ def docstring_table() -> str:
 
 
 # ---- the record the engine reads ----------------------------------------------------------------
-#: values derived once, at construction, from the parameters and the retention policy's declarative
-#: effects (``sim.policies.Policy``); they follow the table's parameters in the record
+#: values derived once, at construction, from the parameters; they follow the table's parameters in the
+#: record. (A retention policy's declarative effects are per exporter: ``sim.policies.effects``.)
 DERIVED = (
     ("channel_efficiency", "trust effect per unit of contact budget of the channel (mix)"),
-    ("survey", "the policy runs satisfaction surveys every survey_every ticks"),
-    ("database", "the policy keeps a customer database"),
-    ("fit_bonus", "value a contacted customer gains from a better-fitting offer (database)"),
-    ("value_alignment", "share of the way to 1 contacted relationships' shared values move per tick"),
 )
 #: the record's fields: every parameter of the table but ``policy`` (a name), then the derived values
 RECORD_FIELDS = tuple(p.name for p in PARAMS if p.name != "policy") + tuple(name for name, _ in DERIVED)
@@ -282,7 +278,7 @@ def _dtype() -> np.dtype:
     for name in RECORD_FIELDS:
         prm = kinds.get(name)
         if prm is None:  # derived
-            kind = bool if name in ("survey", "database") else float
+            kind = float
         else:
             kind = int if prm.choices is not None else prm.kind
         fields.append((name, {bool: np.bool_, int: np.int64, float: np.float64}[kind]))
@@ -327,7 +323,7 @@ def record(p: dict[str, Any]) -> Params:
     One typed record (a numpy structured scalar, which numba passes by reference), built once per model
     from the validated parameters ``p`` (see ``validate``): numbers and flags as validated, a categorical
     parameter as the index of its value in its choices (``sim.vocab``: ``P.choice_rule == LOGIT``), then
-    the values derived from them and from the retention policy's declarative effects (``DERIVED``).
+    the values derived from them (``DERIVED``).
     """
     values = {}
     for prm in PARAMS:
@@ -339,14 +335,7 @@ def record(p: dict[str, Any]) -> Params:
         elif prm.kind is float:
             v = float(v)
         values[prm.name] = v
-    policy = POLICIES[p["policy"]]
-    values.update(
-        channel_efficiency=float(channel_efficiency(p["channel"])),
-        survey=bool(policy.survey),
-        database=bool(policy.database),
-        fit_bonus=float(policy.fit_bonus),
-        value_alignment=float(policy.value_alignment or 0.0),
-    )
+    values.update(channel_efficiency=float(channel_efficiency(p["channel"])))
     out = np.zeros(1, PARAMS_DTYPE)
     for name, value in values.items():
         out[name] = value

@@ -31,6 +31,13 @@ class Exporters:
     revenue_total: np.ndarray = field(default=None)
     profit_total: np.ndarray = field(default=None)
     exited_at: np.ndarray = field(default=None)
+    #: the retention policy each exporter runs (index into ``MarketModel.policies``) and its declarative
+    #: effects (``sim.policies.effects``), set by the model
+    policy: np.ndarray = field(default=None)
+    survey: np.ndarray = field(default=None)
+    database: np.ndarray = field(default=None)
+    fit_bonus: np.ndarray = field(default=None)
+    value_alignment: np.ndarray = field(default=None)
 
     @property
     def n(self) -> int:

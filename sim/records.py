@@ -166,7 +166,7 @@ class Recorder:
         d, a = tick.deliveries, tick.accounts
         # a delivered value is at most 1 + fit_bonus, and so are outcomes and expectations
         counts, mean_trust, mean_commitment, mean_satisfaction = _record_rows(
-            L.stage, L.trust, L.commitment, L.satisfaction, 2.0 + 2.0 * model.P.fit_bonus)
+            L.stage, L.trust, L.commitment, L.satisfaction, 2.0 + 2.0 * model.exporters.fit_bonus.max(initial=0.0))
         total = np.add.reduce  # per-exporter arrays, in exporter order
         ordered_total = float(total(d.orders_e))
         delivered_total = float(total(d.delivered_e))

@@ -59,6 +59,9 @@ CASES = {
         policy="shared_values_program", choice_rule="reinforcement", excessive_trust=True,
         excessive_trust_threshold=0.6
     ),
+    "policy mix: database, key accounts, values programme": dict(
+        policy_mix={"customer_database": 0.25, "key_accounts": 0.25, "shared_values_program": 0.5}
+    ),
 }
 
 

@@ -66,7 +66,7 @@ import pandas as pd
 from sim import draws, dynamics
 from sim.awareness import prospect_weights
 from sim.parameters import record, validate
-from sim.policies import PolicyView, get_policy
+from sim.policies import PolicyView, assign_policies, effects
 from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
 from sim.streams import population_generator, seed_sequence
@@ -140,6 +140,10 @@ class PlainExporter(mesa.Agent):
         self.quality, self.price, self.unit_cost = float(ex.quality[i]), float(ex.price[i]), float(ex.unit_cost[i])
         self.opportunism, self.budget, self.capacity = float(ex.opportunism[i]), float(ex.budget[i]), float(ex.capacity[i])
         self.values = ex.values[i]
+        self.policy = m.policies[m.policy_code[i]]
+        eff = m.effects
+        self.survey, self.database = bool(eff.survey[i]), bool(eff.database[i])
+        self.fit_bonus, self.value_alignment = float(eff.fit_bonus[i]), float(eff.value_alignment[i])
         self.rel_price = self.price / m.p["price_mean"]
         self.active, self.exited_at, self.stock = True, -1, float(ex.stock[i])
         self.season = [1.0] * m.P.season_period
@@ -198,7 +202,7 @@ class PlainExporter(mesa.Agent):
             monitoring = eq.monitoring(b.monitoring, r.trust, P)
             r.opp, r.detected = eq.opportunism(r.draw(m.key[draws.FULFILMENT]), self.opportunism, monitoring,
                                                r.ordered)
-            r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, P)
+            r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, self.fit_bonus, P)
             revenue, margin = eq.sale(r.delivered, self.price, self.unit_cost, r.opp, P)
             r.payoff = eq.visit_payoff(fill, r.opp, r.ordered, P)
             r.volume += r.delivered
@@ -327,16 +331,18 @@ class PlainBuyer(mesa.Agent):
 
     def judge(self, t):
         P = self.model.P
-        survey_now = P.survey and t % P.survey_every == 0
+        survey_tick = t % P.survey_every == 0
         for r in self.rels:
             if not r.trading:
                 continue
             r.outcome, r.expectation, sat = eq.satisfaction_update(r.outcome, r.expectation, r.value, r.ordered, P)
             r.satisfaction = sat
             r.low_sat = eq.dissatisfied_ticks(r.low_sat, sat, P)
-            r.perceived = eq.perceived_satisfaction(r.perceived, r.order, r.forecast, sat, survey_now, P)
-            if P.value_alignment:
-                r.shared_values = eq.align_values(r.shared_values, r.communication, P)
+            x = self.model.exporter_list[r.ex]
+            r.perceived = eq.perceived_satisfaction(r.perceived, r.order, r.forecast, sat, x.database,
+                                                    survey_tick and x.survey)
+            if x.value_alignment:
+                r.shared_values = eq.align_values(r.shared_values, r.communication, x.value_alignment)
             r.tc, r.tk, r.ti, r.trust = eq.trust_update(r.tc, r.tk, r.ti, r.communication, r.shared_values, sat,
                                                         r.detected, r.stage == COMMITMENT, P)
             r.commitment = eq.commitment_update(r.commitment, r.trust, r.shared_values, r.outcome, r.switching_cost,
@@ -376,7 +382,7 @@ class PlainBuyer(mesa.Agent):
 class PlainMarket(mesa.Model):
     """``sim.MarketModel``'s rules, one agent and one relationship at a time."""
 
-    def __init__(self, *, rng=None, **params):
+    def __init__(self, *, rng=None, policy_mix=None, **params):
         self.p = p = validate(params)
         #: the parameter record the equations read, built from this model's own parameters
         self.P = P = record(p)
@@ -385,9 +391,11 @@ class PlainMarket(mesa.Model):
         #: the run's seed as the draws use it (as the engine derives it)
         self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
         self.key = None  # this tick's key of each mechanism (draws.MECHANISMS), set by step
-        self.policy = get_policy(p["policy"])
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.ex, self.by = draw_population(p, population)
+        assignment = assign_policies(policy_mix, p["policy"], self.ex.n, self.draw_seed)
+        self.policies, self.policy_code = assignment.policies, assignment.code
+        self.effects = effects(assignment)
         self.buyers = self.by  # what prospect_weights reads
         self.prospect_cdf = prospect_weights(self).tolist()  # empty: uniform
         self.exporter_list = [PlainExporter(self, i) for i in range(self.ex.n)]
@@ -533,20 +541,23 @@ class PlainMarket(mesa.Model):
         self.introduce(candidates, t)
 
     def weigh(self, rels, t):
-        """The retention policy's weight of each customer relationship (policies are vectorised)."""
-        view = PolicyView(
-            tick=t,
-            exporter=np.array([r.ex for r in rels], dtype=np.int64),
-            stage=np.array([r.stage for r in rels], dtype=np.int8),
-            age=np.array([t - r.born for r in rels], dtype=np.float64),
-            revenue=np.array([r.revenue for r in rels], dtype=np.float64),
-            last_order=np.array([r.order for r in rels], dtype=np.float64),
-            perceived=np.array([r.perceived for r in rels], dtype=np.float64),
-            buyer_size=np.array([self.buyer_list[r.buyer].size for r in rels], dtype=np.float64),
-            rng=draws.policy_generator(self.draw_seed, t),
-        )
-        for r, w in zip(rels, np.asarray(self.policy.priority(view), dtype=np.float64).tolist()):
-            r.w = w
+        """Each retention policy's weight of its exporters' customer relationships (policies are vectorised,
+        one view per policy, as the engine hands them)."""
+        for group, policy in enumerate(self.policies):
+            mine = [r for r in rels if self.policy_code[r.ex] == group]
+            view = PolicyView(
+                tick=t,
+                exporter=np.array([r.ex for r in mine], dtype=np.int64),
+                stage=np.array([r.stage for r in mine], dtype=np.int8),
+                age=np.array([t - r.born for r in mine], dtype=np.float64),
+                revenue=np.array([r.revenue for r in mine], dtype=np.float64),
+                last_order=np.array([r.order for r in mine], dtype=np.float64),
+                perceived=np.array([r.perceived for r in mine], dtype=np.float64),
+                buyer_size=np.array([self.buyer_list[r.buyer].size for r in mine], dtype=np.float64),
+                rng=draws.policy_generator(self.draw_seed, t, group),
+            )
+            for r, w in zip(mine, np.asarray(policy.priority(view), dtype=np.float64).tolist()):
+                r.w = w
 
     def advance(self, t, traded):
         P = self.P
