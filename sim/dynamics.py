@@ -78,22 +78,23 @@ def trial_probability(wanted, n_trading, n_aware, committed, quality, rel_price,
 
 
 @equation
-def communication(budget, P):
-    """Communication received from the contact budget spent on a relationship.
+def communication(money, P):
+    """Communication received from the money spent on contact with a relationship this tick.
 
-    ``c = 1 - exp(-efficiency * budget)``, in [0, 1): diminishing returns on contact; ``efficiency``
-    (``P.channel_efficiency``) is the channel's trust effect per unit of budget.
+    ``c = 1 - exp(-efficiency money / contact_cost)``, in [0, 1): ``money / contact_cost`` standard
+    contacts, each worth ``efficiency`` (``P.channel_efficiency``, the channel's trust effect per unit of
+    contact cost), with diminishing returns.
     """
-    return 1.0 - math.exp(-P.channel_efficiency * budget)
+    return 1.0 - math.exp(-P.channel_efficiency * money / P.contact_cost)
 
 
 @equation
 def contact_budget(prospect, n_prospects, weight, total_weight, budget, P):
-    """The contact budget an exporter spends on one live relationship this tick.
+    """The money an exporter spends on contact with one live relationship this tick.
 
-    A share ``a = acquisition_share`` of the exporter's budget ``B`` goes evenly to its prospects
-    (awareness rows); the rest is split among its trading relationships in proportion to the
-    retention policy's weights ``w``::
+    A share ``a = acquisition_share`` of the exporter's relationship budget ``B`` (money per tick) goes
+    evenly to its prospects (awareness rows); the rest is split among its trading relationships in
+    proportion to the retention policy's weights ``w``::
 
         prospect:  a B / n_prospects
         customer:  (1 - a) B w / sum(w)        (0 when every weight is 0)
@@ -107,10 +108,41 @@ def contact_budget(prospect, n_prospects, weight, total_weight, budget, P):
 
 @equation
 def contact_spend(budget, has_prospects, has_customers, P):
-    """Money an active exporter spends on contact in a tick: the budget parts it used, times ``contact_cost``."""
-    used = (budget * P.acquisition_share if has_prospects else 0.0) + (
-        budget * (1.0 - P.acquisition_share) if has_customers else 0.0)
-    return used * P.contact_cost
+    """Money an active exporter spends on contact in a tick, on prospects and on customers: the parts of its
+    budget it used, ``(a B [prospects], (1 - a) B [customers])``."""
+    return (budget * P.acquisition_share if has_prospects else 0.0,
+            budget * (1.0 - P.acquisition_share) if has_customers else 0.0)
+
+
+@equation
+def programme_cost(customers, survey_now, database, values_programme, P):
+    """What an exporter's retention programmes cost in a tick (seed 000's surveys and database; a
+    shared-values programme), for its ``customers`` trading relationships::
+
+        survey_cost n [survey this tick] + (database_cost + database_cost_per_customer n) [database]
+        + values_program_cost n [values programme]
+    """
+    cost = P.survey_cost * customers if survey_now else 0.0
+    if database:
+        cost += P.database_cost + P.database_cost_per_customer * customers
+    if values_programme:
+        cost += P.values_program_cost * customers
+    return cost
+
+
+@equation
+def acquisition_spend(prospect_contact, fair_now, P):
+    """An exporter's acquisition spend in a tick: contact with prospects plus ``fair_cost`` in a tick it
+    attends a trade fair."""
+    return prospect_contact + (P.fair_cost if fair_now else 0.0)
+
+
+@equation
+def discounted(amount, age, P):
+    """An amount of money ``age`` ticks into a relationship, valued at its start:
+    ``amount (1 + discount_rate)^-age``. A relationship's customer lifetime value is the sum of its
+    gross margins less the contact money spent on it, each discounted so."""
+    return amount * math.pow(1.0 + P.discount_rate, -age)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,9 +502,10 @@ def restock(stock, delivered, forecast, capacity, active, P):
 
 @equation
 def exporter_profit(margin, unsold, orders, delivered, spend, active, P):
-    """An exporter's profit in a tick: gross margin less holding, stock-out and contact costs.
+    """An exporter's profit in a tick: gross margin less holding, stock-out, acquisition and retention costs.
 
-    ``profit = margin - holding_cost unsold - stockout_cost (orders - delivered) - spend`` (0 once it has left).
+    ``profit = margin - holding_cost unsold - stockout_cost (orders - delivered) - spend`` (0 once it has
+    left), with ``spend`` its acquisition spend and its retention spend (contacts and programmes).
     Returns ``(profit, holding, stockout)``.
     """
     holding = P.holding_cost * unsold

@@ -36,7 +36,7 @@ from .policies import assign_policies, effects
 from .population import draw_population
 from .records import Recorder
 from .draws import stream_key
-from .streams import population_generator, seed_sequence
+from .streams import draw_seed, population_generator, seed_sequence
 from .sums import group_total
 from .vocab import CAUSES, MOVING_AVERAGE, STAGES
 
@@ -94,7 +94,7 @@ class MarketModel(mesa.Model):
         self.seed_entropy = seq.entropy
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         #: the run's seed as the order-free draws use it (sim.draws.stream_key)
-        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
+        self.draw_seed = draw_seed(seq)
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.exporters, self.buyers = draw_population(self.p, population)
         assignment = assign_policies(policy_mix, self.p["policy"], self.exporters.n, self.draw_seed)
@@ -136,7 +136,7 @@ class MarketModel(mesa.Model):
         trials = lifecycle.try_out(self, t, contacts)
         orders = trade.place_orders(self, t, demand, trials.rows, trials.n_trading)
         deliveries = trade.fulfil(self, t, demand, orders, trials.n_trading)  # with invest, judge, forecasts
-        accounts = trade.plan(self, deliveries, contacts.spend)
+        accounts = trade.plan(self, deliveries, contacts, trials.won)
         changes = lifecycle.advance(self, t, trials.rows)
         #: what the phases of the last tick handed each other (read by the recorder, dashboards and tests)
         self.last_tick = Tick(dissolved_before, created_before, demand, contacts, trials, orders, deliveries, accounts,
@@ -195,7 +195,7 @@ class MarketModel(mesa.Model):
         """One row per relationship ever formed, in its current (or final) state."""
         t = self.ledger.table()
         order = np.argsort(t["id"], kind="stable")  # by relationship
-        cols = {("relationship" if k == "id" else "clv" if k == "margin" else k): v[order] for k, v in t.items()
+        cols = {("relationship" if k == "id" else k): v[order] for k, v in t.items()
                 if k not in ("order", "forecast", "level", "low_sat")}
         cols["duration"] = np.where(cols["ended"] >= 0, cols["ended"], self.steps) - cols["born"]
         for name, names in (("stage", STAGES), ("peak", STAGES), ("cause", CAUSES)):  # from the codes, no strings
@@ -212,10 +212,16 @@ class MarketModel(mesa.Model):
         revenue = L.revenue[trading].astype(np.float64)
         rev = group_total(L.exporter[trading], revenue, ex.n)
         rev2 = group_total(L.exporter[trading], revenue**2, ex.n)
+        # customer lifetime value: mean over every relationship that traded, live or dissolved
+        rel = self.relationships
+        traded = rel[rel["peak"].isin(["exploration", "expansion", "commitment"])]
+        n_traded = np.bincount(traded["exporter"], minlength=ex.n)
+        group_mean_clv = np.divide(group_total(traded["exporter"].to_numpy(), traded["clv"].to_numpy(np.float64), ex.n),
+                                   n_traded, out=np.full(ex.n, np.nan), where=n_traded > 0)
         return pd.DataFrame(
             {
                 "exporter": np.arange(ex.n),
-                "policy": pd.Categorical.from_codes(ex.policy, categories=[p.name for p in self.policies]),
+                "exporter_policy": pd.Categorical.from_codes(ex.policy, categories=[p.name for p in self.policies]),
                 "quality": ex.quality,
                 "price": ex.price,
                 "opportunism": ex.opportunism,
@@ -224,6 +230,13 @@ class MarketModel(mesa.Model):
                 "customers": customers,
                 "revenue": ex.revenue_total,
                 "profit": ex.profit_total,
+                "acquisition_spend": ex.acquisition_total,
+                "retention_spend": ex.retention_total,
+                "programme_cost": ex.programme_total,
+                "customers_won": ex.customers_won,
+                "cost_per_acquired_customer": np.divide(ex.acquisition_total, ex.customers_won,
+                                                        out=np.full(ex.n, np.nan), where=ex.customers_won > 0),
+                "clv": group_mean_clv,
                 "revenue_hhi": np.divide(rev2, rev * rev, out=np.full(ex.n, np.nan), where=rev > 0),
             }
         )

@@ -121,8 +121,10 @@ PARAMS: tuple[Param, ...] = (
     _p("opportunism_mean", 0.05, "mean chance of an opportunistic act per delivery", "exporters", 0.0, 1.0, "1/delivery"),
     _p("opportunism_sd", 0.03, "spread (sd) of opportunism across exporters", "exporters", 0.0, 0.5),
     _p("shading", 0.3, "share of value lost to the buyer in an opportunistic act", "exporters", 0.0, 1.0),
-    _p("contact_budget", 40.0, "contact budget per exporter per tick", "exporters", 0.0, 1e6, "cost units/tick"),
-    _p("contact_cost", 0.02, "money spent per unit of contact budget used", "exporters", 0.0, 10.0, "money/cost unit"),
+    _p("contact_budget", 0.8, "relationship budget per exporter per tick: money for contact with customers and prospects",
+       "exporters", 0.0, 1e6, "money/tick"),
+    _p("contact_cost", 0.02, "price of a standard contact (a channel's contact costs 0.3-1.5 of it, sim.vocab.CHANNEL_COST)",
+       "exporters", 1e-6, 100.0, "money/contact"),
     _p("channel", "mixed", "communication channel mix used by every exporter", "exporters",
        choices=("mixed",) + CHANNELS),
     _p("capacity_ratio", 1.5, "capacity as a multiple of the exporter's fair share of market demand", "exporters", 0.01, 100.0),
@@ -212,6 +214,15 @@ PARAMS: tuple[Param, ...] = (
     _p("acquisition_share", 0.2, "share of the contact budget spent on prospects (awareness stage)", "policy", 0.0, 1.0),
     _p("survey_every", 6, "ticks between satisfaction surveys", "policy", 1, 10_000, "ticks"),
     _p("shock_tick", -1, "tick at which every exporter loses its key account (-1: never)", "policy", -1, 1_000_000),
+    # --- costs of retention and acquisition (seed 002; sim.dynamics.programme_cost, acquisition_spend) ---
+    _p("survey_cost", 0.05, "cost of surveying one customer (satisfaction survey policies)", "costs", 0.0, 1e6, "money/customer"),
+    _p("database_cost", 0.2, "fixed cost of running a customer database", "costs", 0.0, 1e6, "money/tick"),
+    _p("database_cost_per_customer", 0.005, "cost of keeping one customer in the database", "costs", 0.0, 1e6,
+       "money/customer/tick"),
+    _p("values_program_cost", 0.01, "cost of the shared-values programme per customer in it", "costs", 0.0, 1e6,
+       "money/customer/tick"),
+    _p("fair_cost", 2.0, "cost of attending one trade fair (acquisition)", "costs", 0.0, 1e6, "money/fair"),
+    _p("discount_rate", 0.01, "discount rate of customer lifetime value", "costs", 0.0, 1.0, "1/tick"),
     # --- results -------------------------------------------------------------
     _p("snapshot_every", 0, "ticks between per-relationship snapshots (0: none)", "outputs", 0, 1_000_000, "ticks"),
 )

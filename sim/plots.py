@@ -523,3 +523,45 @@ def make_figures(folder: str | os.PathLike) -> list[Path]:
     if cols and summary["point"].nunique() > 1:
         out.append(sweep_fig(summary, cols, figs / "sweep.png"))
     return out
+
+
+# ---- tournaments (sim.tournament) ---------------------------------------------------------
+def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_rate")) -> Path:
+    """``figures/tournament.png`` from ``payoffs.csv``: for each outcome, the focal policy's gain from switching
+    (rows: focal policy; columns: the field's policy) in % of staying with the field's policy, as a heat map;
+    each cell shows the mean and the 95% CI, and cells whose interval includes 0 are hatched."""
+    folder = Path(folder)
+    pay = pd.read_csv(folder / "payoffs.csv")
+    pay = pay[pay["payoff"] == "switching_gain"]
+    policies = list(dict.fromkeys(pay["focal"]))
+    n = len(policies)
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
+                             layout="constrained")
+    for k, (ax, out) in enumerate(zip(axes[0], outcomes)):
+        sub = pay[pay["outcome"] == out].set_index(["focal", "field"])
+        grid = np.array([[sub.loc[(x, y), "diff_pct"] for y in policies] for x in policies], dtype=float)
+        lim = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() and np.nanmax(np.abs(grid)) > 0 else 1.0
+        im = ax.imshow(grid, cmap="RdBu", vmin=-lim, vmax=lim)
+        for i, x in enumerate(policies):
+            for j, y in enumerate(policies):
+                r = sub.loc[(x, y)]
+                if x == y:
+                    text = "(field)"
+                else:
+                    text = f"{r['diff_pct']:+.1f}%\n[{r['low_pct']:+.1f}, {r['high_pct']:+.1f}]"
+                    if r["verdict"] == "no detectable difference":
+                        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
+                                                   edgecolor="0.6"))
+                dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * lim
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+        ax.set_xticks(range(n), policies, rotation=35, ha="right", fontsize=8)
+        ax.set_yticks(range(n), policies if k == 0 else [""] * n, fontsize=8)
+        ax.set_xlabel("field policy (the other exporters)")
+        if k == 0:
+            ax.set_ylabel("focal policy")
+        ax.set_title(f"{SHORT_LABELS.get(out, out)}: gain from switching", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="% of staying with the field's policy")
+    fig.suptitle("Tournament: focal exporters' gain from running the row policy among the column policy "
+                 "(mean, 95% CI; hatched: no detectable difference)", fontsize=9)
+    (folder / "figures").mkdir(exist_ok=True)
+    return _save(fig, folder / "figures" / "tournament.png")

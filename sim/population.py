@@ -31,6 +31,10 @@ class Exporters:
     revenue_total: np.ndarray = field(default=None)
     profit_total: np.ndarray = field(default=None)
     exited_at: np.ndarray = field(default=None)
+    acquisition_total: np.ndarray = field(default=None)  # money spent on acquisition so far
+    retention_total: np.ndarray = field(default=None)  # money spent on retention so far (contacts, programmes)
+    programme_total: np.ndarray = field(default=None)  # the programmes' part of it
+    customers_won: np.ndarray = field(default=None)  # trial orders received so far
     #: the retention policy each exporter runs (index into ``MarketModel.policies``) and its declarative
     #: effects (``sim.policies.effects``), set by the model
     policy: np.ndarray = field(default=None)
@@ -119,5 +123,9 @@ def draw_population(p: dict, rng: np.random.Generator) -> tuple[Exporters, Buyer
         revenue_total=np.zeros(E),
         profit_total=np.zeros(E),
         exited_at=np.full(E, -1, dtype=np.int32),
+        acquisition_total=np.zeros(E),
+        retention_total=np.zeros(E),
+        programme_total=np.zeros(E),
+        customers_won=np.zeros(E, dtype=np.int64),
     )
     return exporters, buyers

@@ -101,6 +101,7 @@ _SECTION_PREFIX = {
     "lifecycle": "lifecycle",
     "awareness": "lifecycle",  # awareness is the first stage of the life cycle
     "demand": "demand",
+    "costs": "market.exporters.costs",
     "outputs": "outputs",
 }
 #: parameters whose path is not ``prefix.name``
@@ -231,6 +232,7 @@ _SECTION_DOCS = {
     "market": "who is in the market: exporters and buyers with the distributions of their traits",
     "market.exporters": "exporters (sellers): count, trait distributions, contact budget, capacity, forecasting, exit",
     "market.buyers": "buyers (importers): count, orientation, values, monitoring, supplier needs",
+    "market.exporters.costs": "what retention programmes, trade fairs and acquisition cost; the discount rate of CLV",
     "market.exporters.quality": "distribution of product quality across exporters",
     "market.exporters.price": "distribution of unit price across exporters",
     "market.exporters.opportunism": "distribution of the chance of an opportunistic act across exporters",

@@ -218,7 +218,7 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_tick, t, P
                 exporter, buyer, born, stage, stock, active, propensity, quality, price, unit_cost,
                 survey, database, fit_bonus, alignment,
                 monitoring, size, partnership, importance, n_trading,
-                trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
+                trust_c, comm, volume, revenue_c, margin_c, clv, n_orders, investment, switching,
                 outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
                 tc_c, tk_c, ti_c, commitment_c, preference, level, hist):
     """Rows ``tr[lo:hi]``: delivery, investment, judgement and the row-local forecasts (the per-exporter totals
@@ -247,6 +247,8 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_tick, t, P
         volume[i] = F32(np.float64(volume[i]) + d)
         revenue_c[i] = F32(np.float64(revenue_c[i]) + rev)
         margin_c[i] = F32(np.float64(margin_c[i]) + mar)
+        if mar != 0.0:
+            clv[i] = F32(np.float64(clv[i]) + eq.discounted(mar, t - born[i], P))
         n_orders[i] += ordered
         acts[0] += act
         acts[1] += detected
@@ -364,7 +366,7 @@ def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndar
         survey_tick, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error, q_value,
         L.exporter, L.buyer, L.born, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
         ex.unit_cost, ex.survey, ex.database, ex.fit_bonus, ex.value_alignment, by.monitoring, by.size, by.partnership, by.importance, n_trading,
-        L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
+        L.trust, L.communication, L.volume, L.revenue, L.margin, L.clv, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
     acts = np.add.reduce([p[0] for p in parts])
@@ -401,12 +403,18 @@ def _plan_exporters(P, stock, delivered, orders, forecast, capacity, active, mar
     return holding, stockout, profit
 
 
-def plan(model, deliveries: Deliveries, spend: np.ndarray) -> Accounts:
-    """Next tick's stock from the forecasts; this tick's holding and stock-out costs and profit, per exporter."""
+def plan(model, deliveries: Deliveries, contacts, won: np.ndarray) -> Accounts:
+    """Next tick's stock from the forecasts; this tick's holding and stock-out costs and profit, per exporter
+    (``contacts``: what ``communication.talk`` spent; ``won``: customers won this tick, per exporter). Adds
+    the tick's spending and customers won to each exporter's totals."""
     ex, d = model.exporters, deliveries
+    ex.acquisition_total += contacts.acquisition
+    ex.retention_total += contacts.retention
+    ex.programme_total += contacts.programmes
+    ex.customers_won += won
     return Accounts(*_plan_exporters(model.P, ex.stock, d.delivered_e, d.orders_e, d.forecast_e, ex.capacity,
-                                     ex.active, d.margin_e, spend, d.revenue_e, ex.revenue_total, ex.profit_total,
-                                     ex.profit_smooth, ex.neg_profit_ticks))
+                                     ex.active, d.margin_e, contacts.spend, d.revenue_e, ex.revenue_total,
+                                     ex.profit_total, ex.profit_smooth, ex.neg_profit_ticks))
 
 
 @kernel

@@ -121,6 +121,9 @@ def test_same_relationship_state(pair):
     assert np.array_equal(mine["stage"].cat.codes.to_numpy(), theirs["stage"].to_numpy())
     for col in ("trust", "commitment", "satisfaction"):
         assert np.allclose(mine[col].to_numpy(float), theirs[col].to_numpy(float), atol=1e-4), col
+    # customer lifetime value: money accumulated in float32 over the run
+    assert np.abs(theirs["clv"]).max() > 1.0
+    assert np.allclose(mine["clv"].to_numpy(float), theirs["clv"].to_numpy(float), rtol=1e-4, atol=1e-3)
 
 
 def test_oracle_detects_a_changed_rule():

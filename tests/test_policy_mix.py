@@ -70,7 +70,7 @@ def test_tables_carry_each_exporters_policy():
     m = sim.MarketModel(rng=9, policy_mix=mix, **SMALL)
     m.run_for(5)
     table = m.exporter_table
-    assert table["policy"].astype(str).value_counts().to_dict() == {"uniform": 6, "key_accounts": 2}
+    assert table["exporter_policy"].astype(str).value_counts().to_dict() == {"uniform": 6, "key_accounts": 2}
     assert [p.name for p in m.policies] == ["key_accounts", "uniform"]
     with pytest.raises(AttributeError, match="mixes retention policies"):
         m.policy  # noqa: B018

@@ -69,7 +69,7 @@ from sim.parameters import record, validate
 from sim.policies import PolicyView, assign_policies, effects
 from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
-from sim.streams import population_generator, seed_sequence
+from sim.streams import draw_seed, population_generator, seed_sequence
 from sim.vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
                        EXPLORATION, EXPONENTIAL_SMOOTHING, EXPORTER_EXIT, INITIAL, KEY_ACCOUNT_LOSS, LAPSED, LOGIT,
                        MATCHING, MEDIA, MOVING_AVERAGE, REFERRAL, REINFORCEMENT, SEASONAL_INDEX, TRADE_FAIR, TRIAL,
@@ -106,7 +106,7 @@ class Rel:
         "tc", "tk", "ti", "trust", "commitment", "investment", "switching_cost",
         "outcome", "expectation", "satisfaction", "perceived", "shared_values",
         "communication", "preference", "order", "forecast", "level", "hist",
-        "volume", "revenue", "margin", "n_orders", "low_sat", "subject",
+        "volume", "revenue", "margin", "clv", "n_orders", "low_sat", "subject",
         "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
     )
 
@@ -119,7 +119,7 @@ class Rel:
         self.investment = self.switching_cost = self.outcome = self.expectation = 0.0
         self.satisfaction = self.perceived = self.communication = 0.0
         self.shared_values, self.preference = shared_values, preference
-        self.order = self.forecast = self.level = self.volume = self.revenue = self.margin = 0.0
+        self.order = self.forecast = self.level = self.volume = self.revenue = self.margin = self.clv = 0.0
         self.hist = None
         self.n_orders = self.low_sat = 0
 
@@ -148,12 +148,13 @@ class PlainExporter(mesa.Agent):
         self.active, self.exited_at, self.stock = True, -1, float(ex.stock[i])
         self.season = [1.0] * m.P.season_period
         self.profit_smooth, self.neg_ticks, self.revenue_total, self.profit_total = 0.0, 0, 0.0, 0.0
+        self.acquisition_total = self.retention_total = 0.0
         self.rels: list[Rel] = []
 
     def talk(self, t):
         P = self.model.P
+        self.acquisition = self.retention = self.programmes = self.contact = 0.0
         if not self.active:
-            self.spend = 0.0
             return
         prospects = [r for r in self.rels if r.stage == AWARENESS]
         customers = [r for r in self.rels if r.stage != AWARENESS]
@@ -161,8 +162,18 @@ class PlainExporter(mesa.Agent):
         for r in prospects:
             r.communication = eq.communication(eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, P), P)
         for r in customers:
-            r.communication = eq.communication(eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P), P)
-        self.spend = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
+            money = eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P)
+            r.communication = eq.communication(money, P)
+            r.clv -= eq.discounted(money, t - r.born, P)
+        on_prospects, on_customers = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
+        self.programmes = eq.programme_cost(len(customers), t % P.survey_every == 0 and self.survey, self.database,
+                                            self.value_alignment != 0.0, P)
+        fair_now = (t - 1) % P.fair_every == 0 and P.fair_contacts > 0
+        self.acquisition = eq.acquisition_spend(on_prospects, fair_now, P)
+        self.retention = on_customers + self.programmes
+        self.contact = on_prospects + on_customers
+        self.acquisition_total += self.acquisition
+        self.retention_total += self.retention
 
     def advertise(self, t, found):
         """Prospects this exporter meets: at a fair (its FAIR draws, one per contact) and through media (a
@@ -208,6 +219,7 @@ class PlainExporter(mesa.Agent):
             r.volume += r.delivered
             r.revenue += revenue
             r.margin += margin
+            r.clv += eq.discounted(margin, t - r.born, P)
             r.n_orders += r.ordered
             self.delivered += r.delivered
             self.revenue_tick += revenue
@@ -247,7 +259,7 @@ class PlainExporter(mesa.Agent):
             forecast += f
         self.stock, unsold = eq.restock(self.stock, self.delivered, forecast, self.capacity, self.active, P)
         self.profit, self.holding, self.stockout = eq.exporter_profit(
-            self.margin_tick, unsold, self.orders, self.delivered, self.spend, self.active, P)
+            self.margin_tick, unsold, self.orders, self.delivered, self.acquisition + self.retention, self.active, P)
         self.revenue_total += self.revenue_tick
         self.profit_total += self.profit
         self.profit_smooth = eq.smoothed_profit(self.profit_smooth, self.profit)
@@ -389,7 +401,7 @@ class PlainMarket(mesa.Model):
         seq = seed_sequence(rng)
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         #: the run's seed as the draws use it (as the engine derives it)
-        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
+        self.draw_seed = draw_seed(seq)
         self.key = None  # this tick's key of each mechanism (draws.MECHANISMS), set by step
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.ex, self.by = draw_population(p, population)
@@ -603,7 +615,11 @@ class PlainMarket(mesa.Model):
             retention_rate=1.0 - self.dissolved_trading / self.trading_at_start if self.trading_at_start else NAN,
             revenue=sum(x.revenue_tick for x in xs),
             profit=sum(x.profit for x in xs),
-            contact_spend=sum(x.spend for x in xs),
+            contact_spend=sum(x.contact for x in xs),
+            acquisition_spend=sum(x.acquisition for x in xs),
+            retention_spend=sum(x.retention for x in xs),
+            programme_cost=sum(x.programmes for x in xs),
+            customers_won=self.trials,
             forecast_mape=self.fc_error / self.fc_actual if self.fc_actual > 0 else NAN,
             fill_rate=delivered / orders if orders > 0 else NAN,
             inventory_cost=sum(x.holding + x.stockout for x in xs),
@@ -636,8 +652,9 @@ class PlainMarket(mesa.Model):
         return pd.DataFrame(self.event_log, columns=["tick", "relationship", "exporter", "buyer", "from_stage", "to_stage", "cause"])
 
     def relationship_state(self) -> pd.DataFrame:
-        """Every relationship ever formed: id, stage, trust, commitment (for comparison with the engine)."""
+        """Every relationship ever formed: id, stage, trust, commitment, satisfaction and customer lifetime
+        value (for comparison with the engine)."""
         return pd.DataFrame(
-            [(r.id, r.ex, r.buyer, r.stage, r.trust, r.commitment, r.satisfaction) for r in self.formed],
-            columns=["relationship", "exporter", "buyer", "stage", "trust", "commitment", "satisfaction"],
+            [(r.id, r.ex, r.buyer, r.stage, r.trust, r.commitment, r.satisfaction, r.clv) for r in self.formed],
+            columns=["relationship", "exporter", "buyer", "stage", "trust", "commitment", "satisfaction", "clv"],
         ).sort_values("relationship", ignore_index=True)
