@@ -1,6 +1,6 @@
 """Communication: each exporter spends its contact budget as its retention policy says.
 
-A share ``acquisition_share`` of the budget goes evenly to prospects (pairs at the awareness stage);
+A share of the budget (each exporter's acquisition share) goes evenly to prospects (pairs at the awareness stage);
 the rest is split among trading relationships in proportion to the policy's priorities
 (``dynamics.contact_budget``); what a relationship receives becomes communication
 (``dynamics.communication``). One sweep of the ledger also counts, per buyer, the trading,
@@ -89,12 +89,12 @@ def _weight_totals(lo, hi, te, w, q, n_exporters):
 
 
 @kernel
-def _customer_contact(lo, hi, tr, te, w, total_w, budget, t, born, comm, clv, P):
+def _customer_contact(lo, hi, tr, te, w, total_w, budget, share, t, born, comm, clv, P):
     """Trading rows ``tr[lo:hi]``: communication from their share of the retention budget, whose money counts
     against their customer lifetime value."""
     for k in range(lo, hi):
         i, e = U(tr[k]), U(te[k])
-        money = eq.contact_budget(False, 0, w[k], total_w[e], budget[e], P)
+        money = eq.contact_budget(False, 0, w[k], total_w[e], budget[e], share[e])
         comm[i] = F32(eq.communication(money, P))
         if money > 0:
             clv[i] = F32(np.float64(clv[i]) - eq.discounted(money, t - born[i], P))
@@ -102,25 +102,26 @@ def _customer_contact(lo, hi, tr, te, w, total_w, budget, t, born, comm, clv, P)
 
 
 @kernel
-def _prospect_contact(lo, hi, aw, exporter, n_prospects, budget, comm, P):
+def _prospect_contact(lo, hi, aw, exporter, n_prospects, budget, share, comm, P):
     """Prospects ``aw[lo:hi]``: communication from their share of the acquisition budget."""
     for k in range(lo, hi):
         i = U(aw[k])
         e = U(exporter[i])
-        c = eq.contact_budget(True, n_prospects[e], 0.0, 0.0, budget[e], P)
+        c = eq.contact_budget(True, n_prospects[e], 0.0, 0.0, budget[e], share[e])
         comm[i] = F32(eq.communication(c, P))
     return 0
 
 
 @kernel
-def _spend(budget, active, n_prospects, n_customers, total_w, survey, database, alignment, survey_tick, fair_now, P):
+def _spend(budget, share, active, n_prospects, n_customers, total_w, survey, database, alignment, survey_tick,
+           fair_now, P):
     """Each exporter's acquisition, retention, programme and contact spending this tick (dynamics.contact_spend,
     programme_cost, acquisition_spend)."""
     E = budget.size
     acquisition, retention, programmes, contact = np.zeros(E), np.zeros(E), np.zeros(E), np.zeros(E)
     for e in range(E):
         if active[e]:
-            prospects, customers = eq.contact_spend(budget[e], n_prospects[e] > 0, total_w[e] > 0, P)
+            prospects, customers = eq.contact_spend(budget[e], n_prospects[e] > 0, total_w[e] > 0, share[e])
             programmes[e] = eq.programme_cost(n_customers[e], survey_tick and survey[e], database[e],
                                               alignment[e] != 0.0, P)
             acquisition[e] = eq.acquisition_spend(prospects, fair_now, P)
@@ -143,11 +144,13 @@ def talk(model, t: int) -> Contacts:
     w = priorities(model, tr, te, t)
     q = grid(w.max() if w.size else 0.0, max(w.size, 1))
     total_w = np.add.reduce(run_chunks(_weight_totals, w.size, te, w, q, ex.n))
-    run_chunks(_customer_contact, tr.size, tr, te, w, total_w, ex.budget, t, L.born, L.communication, L.clv, P)
-    run_chunks(_prospect_contact, aw.size, aw, L.exporter, n_prospects, ex.budget, L.communication, P)
+    run_chunks(_customer_contact, tr.size, tr, te, w, total_w, ex.budget, ex.acquisition_share, t, L.born,
+               L.communication, L.clv, P)
+    run_chunks(_prospect_contact, aw.size, aw, L.exporter, n_prospects, ex.budget, ex.acquisition_share,
+               L.communication, P)
     # surveys every survey_every ticks; trade fairs on tick 1 and every fair_every ticks (awareness.meet)
     survey_tick, fair_now = t % P.survey_every == 0, (t - 1) % P.fair_every == 0 and P.fair_contacts > 0
-    spend = _spend(ex.budget, ex.active, n_prospects, n_customers, total_w, ex.survey, ex.database, ex.value_alignment,
+    spend = _spend(ex.budget, ex.acquisition_share, ex.active, n_prospects, n_customers, total_w, ex.survey, ex.database, ex.value_alignment,
                    survey_tick, fair_now, P)
     return Contacts(*spend, aw, n_trading, n_committed, n_aware)
 

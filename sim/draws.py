@@ -41,9 +41,10 @@ MECHANISMS = (
     "exit",  # exporters' exogenous exit (per exporter)
     "policy",  # what a retention policy draws (a numpy Generator per tick, see policy_generator)
     "assignment",  # which exporters run which policy in a policy mix (one rank per exporter, tick 0)
+    "imitation",  # whom an exporter compares itself with (draw 0) and whether it copies (draw 1), per exporter
 )
 (DEMAND, FAIR, MEDIA_COUNT, MEDIA, MATCHING, REFERRAL, TRIAL, CHOICE, FULFILMENT, REVIEW, EXIT,
- POLICY, ASSIGNMENT) = range(len(MECHANISMS))
+ POLICY, ASSIGNMENT, IMITATION) = range(len(MECHANISMS))
 
 M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15

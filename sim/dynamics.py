@@ -89,29 +89,31 @@ def communication(money, P):
 
 
 @equation
-def contact_budget(prospect, n_prospects, weight, total_weight, budget, P):
+def contact_budget(prospect, n_prospects, weight, total_weight, budget, share):
     """The money an exporter spends on contact with one live relationship this tick.
 
-    A share ``a = acquisition_share`` of the exporter's relationship budget ``B`` (money per tick) goes
-    evenly to its prospects (awareness rows); the rest is split among its trading relationships in
-    proportion to the retention policy's weights ``w``::
+    A share ``a`` of the exporter's relationship budget ``B`` (money per tick) goes evenly to its prospects
+    (awareness rows); the rest is split among its trading relationships in proportion to the retention
+    policy's weights ``w``::
 
         prospect:  a B / n_prospects
         customer:  (1 - a) B w / sum(w)        (0 when every weight is 0)
+
+    ``a`` is the exporter's acquisition share (``acquisition_share`` unless changed for it).
     """
     if prospect:
-        return budget * P.acquisition_share / max(n_prospects, 1)
+        return budget * share / max(n_prospects, 1)
     if total_weight > 0:
-        return budget * (1.0 - P.acquisition_share) * weight / total_weight
+        return budget * (1.0 - share) * weight / total_weight
     return 0.0
 
 
 @equation
-def contact_spend(budget, has_prospects, has_customers, P):
+def contact_spend(budget, has_prospects, has_customers, share):
     """Money an active exporter spends on contact in a tick, on prospects and on customers: the parts of its
-    budget it used, ``(a B [prospects], (1 - a) B [customers])``."""
-    return (budget * P.acquisition_share if has_prospects else 0.0,
-            budget * (1.0 - P.acquisition_share) if has_customers else 0.0)
+    budget it used, ``(a B [prospects], (1 - a) B [customers])`` with ``a`` its acquisition share."""
+    return (budget * share if has_prospects else 0.0,
+            budget * (1.0 - share) if has_customers else 0.0)
 
 
 @equation
@@ -517,6 +519,20 @@ def exporter_profit(margin, unsold, orders, delivered, spend, active, P):
 def smoothed_profit(smooth, profit):
     """Smoothed profit that an exit decision reads: ``pi~ <- 0.9 pi~ + 0.1 pi``."""
     return 0.9 * smooth + 0.1 * profit
+
+
+@equation
+def imitation_probability(own, peer, spread, P):
+    """Proportional imitation (Schlag 1998; in expectation, replicator dynamics): an exporter copies the
+    policy of the peer it compared itself with, with probability
+
+        imitation_strength max(peer - own, 0) / spread
+
+    where ``own`` and ``peer`` are their profits since the last round and ``spread`` the largest minus the
+    smallest such profit among active exporters (0 when all made the same)."""
+    if spread <= 0.0:
+        return 0.0
+    return P.imitation_strength * max(peer - own, 0.0) / spread
 
 
 @equation

@@ -170,6 +170,8 @@ def execute_run(params: dict, seed: int, root: str) -> tuple[str, dict[str, floa
     }
     if model.p["snapshot_every"]:
         tables["snapshots"] = model.snapshots
+    if model.p["imitation_every"]:
+        tables["policy_shares"] = model.policy_shares
     out = outcomes(model, tables=tables)
     R.write_run(Path(root), h, tables, out)
     return h, out
@@ -237,7 +239,7 @@ def plan(scenario, sweep: bool = False) -> list[RunSpec]:
         for policy in _policies(scenario):
             params = dict(sc.model_kwargs(policy))
             params.pop("rng", None)
-            validate({k: v for k, v in params.items() if k != "ticks"})
+            validate({k: v for k, v in params.items() if k not in ("ticks", "policy_mix")})
             params["ticks"] = int(sc.ticks)
             for rep in range(int(scenario.replications)):
                 seed = run_seed(int(scenario.seed), point, rep)

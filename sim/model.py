@@ -12,6 +12,7 @@
     judge       satisfaction, trust, commitment, preferences                  (fulfil's pass)
     plan        forecasts, next tick's stock, inventory costs, profit         (fulfil's pass), trade.plan
     advance     exporter exits, stage moves, dissolutions                     lifecycle.advance
+    imitate     every imitation_every ticks: exporters copy profitable peers  imitation.imitate
     record      one row of the timeseries                                     Recorder.record
 
 Each phase is a compiled pass over the ledger's rows that calls the equations of ``sim.dynamics``;
@@ -28,11 +29,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import awareness, communication, lifecycle, trade
+from . import awareness, communication, imitation, lifecycle, trade
 from .agents import Buyer, Exporter
 from .ledger import ROOM, Ledger
-from .parameters import docstring_table, record, signature, validate
-from .policies import assign_policies, effects
+from .parameters import BY_NAME, docstring_table, record, signature, validate
+from .policies import Assignment, assign_policies, effects, get_policy
 from .population import draw_population
 from .records import Recorder
 from .draws import stream_key
@@ -103,6 +104,8 @@ class MarketModel(mesa.Model):
         self.exporters.policy = assignment.code
         for name, value in effects(assignment)._asdict().items():
             setattr(self.exporters, name, value)
+        self._shares: list[tuple[int, int, int]] = []  # (tick, policy code, active exporters running it)
+        self._record_shares(0)
         self.relative_price = self.exporters.price / self.p["price_mean"]
         self.prospect_cdf = awareness.prospect_weights(self)
 
@@ -138,6 +141,9 @@ class MarketModel(mesa.Model):
         deliveries = trade.fulfil(self, t, demand, orders, trials.n_trading)  # with invest, judge, forecasts
         accounts = trade.plan(self, deliveries, contacts, trials.won)
         changes = lifecycle.advance(self, t, trials.rows)
+        imitation.imitate(self, t)
+        if self.P.imitation_every and t % self.P.imitation_every == 0:
+            self._record_shares(t)
         #: what the phases of the last tick handed each other (read by the recorder, dashboards and tests)
         self.last_tick = Tick(dissolved_before, created_before, demand, contacts, trials, orders, deliveries, accounts,
                               changes)
@@ -157,6 +163,43 @@ class MarketModel(mesa.Model):
         if len(self.policies) > 1:
             raise AttributeError("this market mixes retention policies: see model.policies and exporters.policy")
         return self.policies[0]
+
+    def set_levers(self, exporter: int, *, policy: str | None = None, acquisition_share: float | None = None) -> None:
+        """Change one exporter's levers from the next tick on (a classroom game, a manager's decision).
+
+        ``policy``: a registered retention policy's name (added to ``policies`` if the market does not have it
+        yet), with its declarative effects; ``acquisition_share``: the share of its relationship budget spent
+        on prospects, in [0, 1]. Raises ValueError naming the field, the value and what is allowed.
+        """
+        ex = self.exporters
+        if isinstance(exporter, bool) or not isinstance(exporter, (int, np.integer)) or not 0 <= exporter < ex.n:
+            raise ValueError(f"exporter={exporter!r} is not allowed: expected an exporter id in [0, {ex.n - 1}]")
+        if acquisition_share is not None:
+            share = BY_NAME["acquisition_share"].check(acquisition_share)
+        if policy is not None:
+            names = [p.name for p in self.policies]
+            if policy not in names:
+                self.policies = (*self.policies, get_policy(policy))  # ValueError for an unknown name
+                names.append(policy)
+            ex.policy[exporter] = names.index(policy)
+            for name, value in effects(Assignment(self.policies, ex.policy))._asdict().items():
+                setattr(ex, name, value)
+        if acquisition_share is not None:
+            ex.acquisition_share[exporter] = share
+
+    def _record_shares(self, t: int) -> None:
+        counts = np.bincount(self.exporters.policy[self.exporters.active], minlength=len(self.policies))
+        self._shares.extend((t, j, int(c)) for j, c in enumerate(counts))
+
+    @property
+    def policy_shares(self) -> pd.DataFrame:
+        """Active exporters running each policy at tick 0 and after every imitation round: tick,
+        exporter_policy, exporters, share (of the active exporters)."""
+        df = pd.DataFrame(self._shares, columns=["tick", "code", "exporters"])
+        df["exporter_policy"] = pd.Categorical.from_codes(df["code"], categories=[p.name for p in self.policies])
+        total = df.groupby("tick")["exporters"].transform("sum")
+        df["share"] = np.divide(df["exporters"], total, out=np.full(len(df), np.nan), where=total > 0)
+        return df[["tick", "exporter_policy", "exporters", "share"]]
 
     def stream_key(self, mechanism: int, t: int) -> np.uint64:
         """The key of a mechanism's draws at tick ``t`` in this run (sim.draws)."""

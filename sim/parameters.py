@@ -213,6 +213,10 @@ PARAMS: tuple[Param, ...] = (
     _p("policy", "uniform", "retention policy used by every exporter (see sim.policies)", "policy"),
     _p("acquisition_share", 0.2, "share of the contact budget spent on prospects (awareness stage)", "policy", 0.0, 1.0),
     _p("survey_every", 6, "ticks between satisfaction surveys", "policy", 1, 10_000, "ticks"),
+    _p("imitation_every", 0, "ticks between rounds in which exporters may copy a more profitable peer's policy (0: never)",
+       "policy", 0, 1_000_000, "ticks"),
+    _p("imitation_strength", 0.5, "chance of copying a peer's policy at the largest profit gap of the round "
+       "(proportional imitation)", "policy", 0.0, 1.0),
     _p("shock_tick", -1, "tick at which every exporter loses its key account (-1: never)", "policy", -1, 1_000_000),
     # --- costs of retention and acquisition (seed 002; sim.dynamics.programme_cost, acquisition_spend) ---
     _p("survey_cost", 0.05, "cost of surveying one customer (satisfaction survey policies)", "costs", 0.0, 1e6, "money/customer"),

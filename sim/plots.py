@@ -522,7 +522,31 @@ def make_figures(folder: str | os.PathLike) -> list[Path]:
     cols = [c for c in sweep_columns(manifest) if c in summary.columns]
     if cols and summary["point"].nunique() > 1:
         out.append(sweep_fig(summary, cols, figs / "sweep.png"))
+    if (root / "policy_shares.parquet").is_file():
+        out.append(policy_shares(pd.read_parquet(root / "policy_shares.parquet"), figs / "policy_shares.png"))
     return out
+
+
+def policy_shares(shares: pd.DataFrame, path: Path) -> Path:
+    """Share of the active exporters running each policy after every imitation round: the mean over the
+    runs (line) and the range of the runs (band); one panel per policy label of the runs (their mix)."""
+    run_label = shares["policy"].astype(str) if "policy" in shares.columns else pd.Series("", index=shares.index)
+    labels = list(dict.fromkeys(run_label))
+    fig, axes = plt.subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
+    for ax, label in zip(axes[0], labels):
+        part = shares[run_label == label]
+        for k, (pol, g) in enumerate(part.groupby("exporter_policy", observed=True, sort=False)):
+            by_tick = g.groupby("tick")["share"]
+            mean, lo, hi = by_tick.mean(), by_tick.min(), by_tick.max()
+            colour = plt.get_cmap("tab10")(k % 10)
+            ax.plot(mean.index, mean.to_numpy(), color=colour, label=str(pol))
+            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.15, lw=0)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("tick")
+        ax.set_ylabel("share of active exporters")
+        ax.set_title(label or "Policies under imitation", fontsize=9)
+        ax.legend(fontsize=8, title="policy (mean over runs; band: range)")
+    return _save(fig, path)
 
 
 # ---- tournaments (sim.tournament) ---------------------------------------------------------

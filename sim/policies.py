@@ -281,6 +281,29 @@ def assign_policies(mix: Mapping[str, float] | Sequence[str] | None, default: st
     return Assignment(tuple(get_policy(n) for n in names), code)
 
 
+def check_mix(mix) -> None:
+    """Raise ValueError (field, value, what is allowed) unless ``mix`` is a valid ``policy_mix`` (its length
+    against the number of exporters is checked when the market is built)."""
+    if isinstance(mix, Mapping):
+        assign_policies(mix, "uniform", 0, 0)
+    elif isinstance(mix, (str, bytes)) or not isinstance(mix, Sequence) or not mix:
+        raise ValueError(f"policy_mix={mix!r} is not allowed: expected a mapping of policy names to shares, "
+                         "or one policy name per exporter")
+    else:
+        assign_policies(mix, "uniform", len(mix), 0)
+
+
+def mix_label(mix) -> str:
+    """A policy mix as runs and tables name it: ``key_accounts 25% + uniform 75%`` (shares), or the
+    distinct names with their counts (one name per exporter)."""
+    if isinstance(mix, Mapping):
+        return " + ".join(f"{k} {100 * float(v):g}%" for k, v in mix.items())
+    counts = dict.fromkeys(mix, 0)
+    for k in mix:
+        counts[k] += 1
+    return " + ".join(f"{k} x{n}" for k, n in counts.items())
+
+
 class Effects(NamedTuple):
     """Each exporter's declarative policy effects (``Policy``'s class attributes), as arrays the kernels read."""
 

@@ -66,7 +66,7 @@ import pandas as pd
 from sim import draws, dynamics
 from sim.awareness import prospect_weights
 from sim.parameters import record, validate
-from sim.policies import PolicyView, assign_policies, effects
+from sim.policies import PolicyView, assign_policies
 from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
 from sim.streams import draw_seed, population_generator, seed_sequence
@@ -140,16 +140,20 @@ class PlainExporter(mesa.Agent):
         self.quality, self.price, self.unit_cost = float(ex.quality[i]), float(ex.price[i]), float(ex.unit_cost[i])
         self.opportunism, self.budget, self.capacity = float(ex.opportunism[i]), float(ex.budget[i]), float(ex.capacity[i])
         self.values = ex.values[i]
-        self.policy = m.policies[m.policy_code[i]]
-        eff = m.effects
-        self.survey, self.database = bool(eff.survey[i]), bool(eff.database[i])
-        self.fit_bonus, self.value_alignment = float(eff.fit_bonus[i]), float(eff.value_alignment[i])
+        self.acquisition_share = float(ex.acquisition_share[i])
+        self.adopt(m.policies[m.policy_code[i]])
         self.rel_price = self.price / m.p["price_mean"]
         self.active, self.exited_at, self.stock = True, -1, float(ex.stock[i])
         self.season = [1.0] * m.P.season_period
         self.profit_smooth, self.neg_ticks, self.revenue_total, self.profit_total = 0.0, 0, 0.0, 0.0
-        self.acquisition_total = self.retention_total = 0.0
+        self.acquisition_total = self.retention_total = self.profit_at_round = 0.0
         self.rels: list[Rel] = []
+
+    def adopt(self, policy):
+        """Run ``policy`` from now on, with its declarative effects."""
+        self.policy = policy
+        self.survey, self.database = bool(policy.survey), bool(policy.database)
+        self.fit_bonus, self.value_alignment = float(policy.fit_bonus), float(policy.value_alignment or 0.0)
 
     def talk(self, t):
         P = self.model.P
@@ -160,12 +164,14 @@ class PlainExporter(mesa.Agent):
         customers = [r for r in self.rels if r.stage != AWARENESS]
         total_w = sum(r.w for r in customers)
         for r in prospects:
-            r.communication = eq.communication(eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, P), P)
+            r.communication = eq.communication(
+                eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, self.acquisition_share), P)
         for r in customers:
-            money = eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P)
+            money = eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, self.acquisition_share)
             r.communication = eq.communication(money, P)
             r.clv -= eq.discounted(money, t - r.born, P)
-        on_prospects, on_customers = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
+        on_prospects, on_customers = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0,
+                                                      self.acquisition_share)
         self.programmes = eq.programme_cost(len(customers), t % P.survey_every == 0 and self.survey, self.database,
                                             self.value_alignment != 0.0, P)
         fair_now = (t - 1) % P.fair_every == 0 and P.fair_contacts > 0
@@ -407,7 +413,6 @@ class PlainMarket(mesa.Model):
         self.ex, self.by = draw_population(p, population)
         assignment = assign_policies(policy_mix, p["policy"], self.ex.n, self.draw_seed)
         self.policies, self.policy_code = assignment.policies, assignment.code
-        self.effects = effects(assignment)
         self.buyers = self.by  # what prospect_weights reads
         self.prospect_cdf = prospect_weights(self).tolist()  # empty: uniform
         self.exporter_list = [PlainExporter(self, i) for i in range(self.ex.n)]
@@ -533,6 +538,7 @@ class PlainMarket(mesa.Model):
         self.fc_error = self.fc_actual = 0.0
         exporters.shuffle_do("plan", t)
         self.advance(t, trading)
+        self.imitate(t)
         self.record(t, trading, created_before, dissolved_before)
 
     def meet(self, t):
@@ -551,6 +557,31 @@ class PlainMarket(mesa.Model):
         candidates += [(e, b, MATCHING) for b, e in sorted(found["matching"].items())]
         candidates += [(e, b, REFERRAL) for e, b in sorted(found["referral"])]
         self.introduce(candidates, t)
+
+    def imitate(self, t):
+        """Every imitation_every ticks each active exporter compares its profit since the last round with one
+        other active exporter's (its IMITATION draw 0) and copies that one's policy with the probability of
+        dynamics.imitation_probability (draw 1); all decide on the policies before the round."""
+        P = self.P
+        if not P.imitation_every or t % P.imitation_every != 0:
+            return
+        xs = self.exporter_list
+        profit = [x.profit_total - x.profit_at_round for x in xs]
+        for x in xs:
+            x.profit_at_round = x.profit_total
+        active = [x.i for x in xs if x.active]
+        if len(active) < 2:
+            return
+        spread = max(profit[i] for i in active) - min(profit[i] for i in active)
+        key = int(draws.stream_key(self.draw_seed, draws.IMITATION, t))
+        before = list(self.policy_code)
+        for e in active:
+            others = [i for i in active if i != e]
+            peer = others[min(int(rnd.uniform(key, e, 0) * len(others)), len(others) - 1)]
+            if before[peer] != before[e] and rnd.uniform(key, e, 1) < eq.imitation_probability(
+                    profit[e], profit[peer], spread, P):
+                self.policy_code[e] = before[peer]
+                xs[e].adopt(self.policies[before[peer]])
 
     def weigh(self, rels, t):
         """Each retention policy's weight of its exporters' customer relationships (policies are vectorised,
