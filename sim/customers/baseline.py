@@ -98,6 +98,8 @@ def _bgnbd(data: CustomerData, cut: int, horizon: int) -> Baseline:
     if skip:
         return Baseline("bgnbd", None, None, None, {}, cut, horizon, skipped=skip)
     fit = btyd.fit_bgnbd(summ["x"], summ["t_x"], summ["T"])
+    if not fit.converged:
+        return _unidentified("bgnbd", fit, cut, horizon)
     # actual repeat purchase occasions of the calibration customers, per period
     occ = pd.DataFrame({"customer_id": rows["customer_id"].to_numpy(), "time": t, "period": rows["period"].to_numpy()})
     occ = occ[occ["customer_id"].isin(summ["customer_id"])].drop_duplicates(["customer_id", "time"])
@@ -125,6 +127,8 @@ def _sbg(data: CustomerData, cut: int, horizon: int) -> Baseline:
         return Baseline("sbg", None, None, None, {}, cut, horizon, skipped=why)
     d = pd.DataFrame({"duration": duration, "censored": censored}).value_counts().reset_index(name="count")
     fit = btyd.fit_sbg(d["duration"], d["censored"], d["count"])
+    if not fit.converged:
+        return _unidentified("sbg", fit, cut, horizon)
     sizes = cust.groupby("cohort").size()
     ages = periods[:, None] - sizes.index.to_numpy()[None, :]
     expected = btyd.sbg_tracking(fit, sizes.to_numpy(), ages)
@@ -134,6 +138,13 @@ def _sbg(data: CustomerData, cut: int, horizon: int) -> Baseline:
     cond = btyd.sbg_holdout_forecast(fit, alive.to_numpy(), cut - alive.index.to_numpy(), horizon)["expected"].to_numpy()
     table = _table(periods, cut, last, actual, expected, cond)
     return Baseline("sbg", fit, table, _params_table(fit), holdout_errors(table), cut, horizon)
+
+
+def _unidentified(model: str, fit, cut: int, horizon: int) -> Baseline:
+    est = ", ".join(f"{k} = {v:.3g}" for k, v in fit.params.items())
+    why = (f"the likelihood has no maximum inside the parameter range ({est}): too few customers or purchases "
+           "before the cut-off to identify the model")
+    return Baseline(model, None, None, None, {}, cut, horizon, skipped=why)
 
 
 def _table(periods, cut, last, actual: pd.Series, expected, cond) -> pd.DataFrame:

@@ -98,31 +98,41 @@ def _hessian(f, x: np.ndarray, rel: float = 1e-4) -> np.ndarray:
     return H
 
 
-def _mle(negll, names: list[str], start: np.ndarray) -> tuple[np.ndarray, float, bool, dict]:
-    """Minimise ``negll(theta)`` over positive parameters (searched on the log scale).
+#: the search box of every parameter, on the log scale: exp(+-LOG_BOUND) = 6e-6 .. 1.6e5
+LOG_BOUND = 12.0
 
-    Nelder-Mead from ``start`` then BFGS polish; standard errors from the inverse of the numerical
-    Hessian of the negative log-likelihood on the natural scale.
+
+def _mle(negll, names: list[str], start: np.ndarray) -> tuple[np.ndarray, float, bool, dict]:
+    """Minimise ``negll(theta)`` over positive parameters, searched on the log scale in a box.
+
+    Nelder-Mead from ``start`` then an L-BFGS-B polish, both within ``|ln theta| <= LOG_BOUND``.
+    ``converged`` is false when the optimiser failed or the optimum lies on the box (the likelihood has
+    no interior maximum: the data do not identify the model). Standard errors come from the inverse of
+    the numerical Hessian of the negative log-likelihood on the natural scale.
     """
 
     def on_log(z):
-        v = negll(np.exp(z))
+        with np.errstate(all="ignore"):
+            v = negll(np.exp(z))
         return v if np.isfinite(v) else 1e300
 
+    box = [(-LOG_BOUND, LOG_BOUND)] * len(start)
     z0 = np.log(np.asarray(start, dtype=float))
-    res = optimize.minimize(on_log, z0, method="Nelder-Mead",
+    res = optimize.minimize(on_log, z0, method="Nelder-Mead", bounds=box,
                             options=dict(xatol=1e-10, fatol=1e-10, maxiter=20000, maxfev=40000))
-    res2 = optimize.minimize(on_log, res.x, method="BFGS", options=dict(gtol=1e-8))
+    res2 = optimize.minimize(on_log, res.x, method="L-BFGS-B", bounds=box, options=dict(ftol=1e-15, gtol=1e-9))
     best = res2 if res2.fun <= res.fun else res
     theta = np.exp(best.x)
-    converged = bool(res.success or res2.success)
-    se = {}
-    try:
-        cov = np.linalg.inv(_hessian(negll, theta))
-        d = np.diag(cov)
-        se = {n: (float(np.sqrt(v)) if v > 0 else float("nan")) for n, v in zip(names, d)}
-    except np.linalg.LinAlgError:
-        se = {n: float("nan") for n in names}
+    on_box = bool(np.any(np.abs(best.x) > LOG_BOUND - 0.5))
+    converged = bool((res.success or res2.success) and not on_box and best.fun < 1e300)
+    se = {n: float("nan") for n in names}
+    if converged:
+        try:
+            with np.errstate(all="ignore"):
+                cov = np.linalg.inv(_hessian(negll, theta))
+            se = {n: (float(np.sqrt(v)) if v > 0 else float("nan")) for n, v in zip(names, np.diag(cov))}
+        except np.linalg.LinAlgError:
+            pass
     return theta, -float(best.fun), converged, se
 
 
