@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .. import results as R  # noqa: E402
 
@@ -53,6 +54,7 @@ def retention(folder: Path, unit: str) -> Path:
     ax.set_title("Cohort retention curves" + more)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, ncol=2, frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # periods, ages and tenures are whole
     return _save(fig, folder / "figures" / "retention.png")
 
 
@@ -95,6 +97,7 @@ def revenue_by_age(folder: Path, unit: str) -> Path:
     ax.set_ylabel(f"revenue in that {unit}")
     ax.set_title("Revenue per customer by age")
     ax.legend(frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # periods, ages and tenures are whole
     return _save(fig, folder / "figures" / "revenue_by_age.png")
 
 
@@ -125,6 +128,7 @@ def tenure(folder: Path, unit: str) -> Path:
     ax.set_ylabel("customers")
     ax.set_title("Tenure distribution")
     ax.legend(frameon=False, fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # periods, ages and tenures are whole
     return _save(fig, folder / "figures" / "tenure.png")
 
 
@@ -150,6 +154,7 @@ def baseline(folder: Path, unit: str) -> Path | None:
     ax.set_ylabel(f"{what} per {unit}")
     ax.set_title(f"{name} baseline: {what} per {unit}, actual and expected")
     ax.legend(frameon=False, fontsize=8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # periods, ages and tenures are whole
     return _save(fig, folder / "figures" / "baseline.png")
 
 
