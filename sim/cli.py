@@ -476,13 +476,17 @@ def customers(
     horizon: Optional[int] = typer.Option(None, "--horizon", help="periods forecast after --until (default: to the "
                                           "end of the file, or 12 when nothing is held out)"),
     customer_col: str = typer.Option("customer_id", "--customer-id-col", help="column with the customer id"),
-    date_col: Optional[str] = typer.Option(None, "--date-col", help="column with the purchase date [date]"),
+    date_col: Optional[str] = typer.Option(None, "--date-col", help="column with the purchase date (default: a "
+                                           "column named date)"),
     period_col: Optional[str] = typer.Option(None, "--period-col", help="column with an integer period, instead "
-                                             "of dates [period]"),
+                                             "of dates (default: a column named period)"),
     revenue_col: str = typer.Option("revenue", "--revenue-col", help="column with the revenue (>= 0)"),
-    quantity_col: Optional[str] = typer.Option(None, "--quantity-col", help="column with the quantity [quantity]"),
-    segment_col: Optional[str] = typer.Option(None, "--segment-col", help="column with the segment [segment]"),
-    channel_col: Optional[str] = typer.Option(None, "--channel-col", help="column with the channel [channel]"),
+    quantity_col: Optional[str] = typer.Option(None, "--quantity-col", help="column with the quantity (default: "
+                                               "a column named quantity)"),
+    segment_col: Optional[str] = typer.Option(None, "--segment-col", help="column with the segment (default: a "
+                                              "column named segment)"),
+    channel_col: Optional[str] = typer.Option(None, "--channel-col", help="column with the channel (default: a "
+                                              "column named channel)"),
     sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected; 'whitespace' for "
                                       "space-aligned files)"),
     date_format: Optional[str] = typer.Option(None, "--date-format", help="strftime format of the dates, e.g. "

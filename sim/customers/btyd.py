@@ -36,8 +36,22 @@ __all__ = [
 
 
 # ---- results --------------------------------------------------------------------------------------
+class _Fit:
+    """What both fits share: ``params`` (name -> estimate, in ``NAMES`` order) and ``to_dict``."""
+
+    model = ""
+    NAMES: tuple[str, ...] = ()
+
+    @property
+    def params(self) -> dict[str, float]:
+        return {k: getattr(self, k) for k in self.NAMES}
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, **asdict(self)}
+
+
 @dataclass(frozen=True)
-class BGNBD:
+class BGNBD(_Fit):
     """Fitted BG/NBD: parameters, their asymptotic standard errors, the maximised log-likelihood."""
 
     r: float
@@ -50,34 +64,22 @@ class BGNBD:
     std_errors: dict = field(default_factory=dict)
 
     model = "bgnbd"
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, **asdict(self)}
+    NAMES = ("r", "alpha", "a", "b")
 
 
 @dataclass(frozen=True)
-class SBG:
+class SBG(_Fit):
     """Fitted shifted-beta-geometric: parameters, standard errors, the maximised log-likelihood."""
 
     alpha: float
     beta: float
     loglik: float
-    n: int  # customers
+    n: int  # subscribers
     converged: bool
     std_errors: dict = field(default_factory=dict)
 
     model = "sbg"
-
-    @property
-    def params(self) -> dict[str, float]:
-        return {"alpha": self.alpha, "beta": self.beta}
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, **asdict(self)}
+    NAMES = ("alpha", "beta")
 
 
 # ---- shared optimiser -----------------------------------------------------------------------------

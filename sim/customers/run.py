@@ -172,7 +172,7 @@ def print_report(an: Analysis, out: Path, console) -> None:
     """The headline numbers, the pooled retention curve, concentration and the baseline, on ``console``."""
     from rich.table import Table
 
-    s, o, d = an.summary, an.options, an.data
+    s, d = an.summary, an.data
     unit = "period" if d.period == "integer" else d.period
     console.print(f"{d.source}: {s['customers']:,} customers, {s['purchases']:,} rows, revenue {s['revenue']:,.2f}, "
                   f"{s['periods']} {unit}s (periods {s['first_period']}-{s['last_period']})")
