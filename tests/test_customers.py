@@ -237,6 +237,15 @@ def test_bad_file_is_one_line_exit_2_and_nothing_written(tmp_path, case):
     assert not out.exists()
 
 
+def test_parquet_errors_name_the_row(tmp_path):
+    pq = tmp_path / "c.parquet"
+    pd.DataFrame({"customer_id": ["A", "B", "C"], "date": pd.to_datetime(["2023-01-01"] * 3),
+                  "revenue": [1.0, 2.0, -4.0]}).to_parquet(pq)
+    out = tmp_path / "out"
+    assert "row 3: revenue -4 (column 'revenue') is negative" in one_error_line(invoke(pq, "--out", out))
+    assert not out.exists()
+
+
 def test_missing_file_and_bad_parquet(tmp_path):
     out = tmp_path / "out"
     assert "no such file" in one_error_line(invoke(tmp_path / "nope.csv", "--out", out))
