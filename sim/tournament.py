@@ -219,3 +219,17 @@ def run_tournament(params: dict, policies: list[str], root: str | os.PathLike, *
 
         tournament_figure(root)
     return {"matches": matches, "payoffs": payoffs}
+
+
+def tournament(scenario, out, *, focal_share: float = FOCAL_SHARE, **kw) -> dict[str, pd.DataFrame]:
+    """``run_tournament`` on a scenario: its market (every engine parameter), its listed policies, its
+    replications and seed. ``out`` is the results folder; ``kw`` as ``run_tournament``'s."""
+    policies = list(scenario.policies)
+    if getattr(scenario, "policy_mix", None) is not None:
+        raise ValueError("policy_mix is not allowed in a tournament: list the policies under policy "
+                         "(the tournament makes the mixes)")
+    params = dict(scenario.model_kwargs(policies[0]))
+    params.pop("rng", None)
+    params["ticks"] = int(scenario.ticks)
+    return run_tournament(params, policies, out, replications=int(scenario.replications), seed=int(scenario.seed),
+                          focal_share=focal_share, scenario=scenario.name, **kw)
