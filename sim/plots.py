@@ -42,7 +42,8 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import results as R  # noqa: E402
 from .answer import spec as answer_spec  # noqa: E402
-from .outcomes import OVER_TIME_LABELS, label  # noqa: E402
+from .outcomes import OVER_TIME_LABELS  # noqa: E402
+from .outcomes import label as outcome_label  # noqa: E402
 from .stats import (COMPARE_OUTCOMES, few_replications_note, hazard_by_age, kaplan_meier, outcome_ci,  # noqa: E402
                     trading_spells)
 
@@ -402,7 +403,7 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int 
         ax.set_yticks(y, pols if i % ncols == 0 else [""] * len(pols), fontsize=10)
         _readable_ticks(ax.xaxis)
         ax.tick_params(axis="x", labelsize=9)
-        ax.set_xlabel(("difference in " if diff else "") + label(out), fontsize=10)
+        ax.set_xlabel(("difference in " if diff else "") + outcome_label(out), fontsize=10)
         ax.set_title(out.replace("_", " "), fontsize=11)
         ax.grid(axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(outs):]:
@@ -473,7 +474,7 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
             ax.set_xlim(-0.6, len(cats) - 0.4)
         _readable_ticks(ax.yaxis)
         ax.set_xlabel(x, fontsize=9)
-        ax.set_ylabel(label(out), fontsize=9)
+        ax.set_ylabel(outcome_label(out), fontsize=9)
         ax.set_title(out.replace("_", " "), fontsize=10)
         ax.grid(alpha=0.3)
     rest = list(axes.flat)[len(outs):]
@@ -591,7 +592,7 @@ def answer_fig(ts: pd.DataFrame, summary: pd.DataFrame, manifest: dict, path: Pa
     for ax, out in zip(flat, outs):
         draw = _against_sweep if G.by_point else _by_policy
         draw(ax, summary, out, G, manifest, mf and out == "loyalty_y")
-        ax.set_ylabel(label(out), fontsize=9)
+        ax.set_ylabel(outcome_label(out), fontsize=9)
         ax.set_title(out.replace("_", " ") + " (mean, 95% CI)", fontsize=10)
         ax.grid(alpha=0.3)
         if G.by_point and ax is flat[0]:

@@ -3,7 +3,7 @@
 Rough linear models of this machine's measurements (2 cores, numba kernels cached; see
 docs/performance.md, "Resources"): a process with the engine loaded holds ``BASE_BYTES``;
 a run adds, per buyer, a fixed part for the market's arrays and a part per tick for
-the event log and the tables built from it; its time grows with buyers x ticks. Starting
+the event log and the tables built from it; its time grows with ticks and buyers x ticks. Starting
 worker processes (each loads the engine) costs ``WORKER_START_SECONDS`` before the first
 run, so more workers only pay when the runs take longer than that.
 """
@@ -17,8 +17,9 @@ BASE_BYTES = 400e6
 #: memory per buyer: fixed, and per tick (measured: 5e4 buyers x 50 ticks +37 MB, x 200 ticks +110 MB)
 BYTES_PER_BUYER = 250.0
 BYTES_PER_BUYER_TICK = 10.0
-#: seconds of a run: fixed, and per buyer-tick (measured: 500 x 200 in 0.27 s, 5e4 x 200 in ~3 s)
-SECONDS_PER_RUN = 0.2
+#: seconds of a run: per tick, and per buyer-tick (measured: 500 x 200 in 0.27 s, 5e4 x 200 in ~3 s,
+#: 100 x 500 (wkh2000) in ~1 s: small markets are dominated by the per-tick overhead)
+SECONDS_PER_TICK = 1.5e-3
 SECONDS_PER_BUYER_TICK = 3e-7
 #: seconds to start worker processes and load the engine in each (a local Dask cluster: ~8-10 s)
 WORKER_START_SECONDS = 10.0
@@ -41,7 +42,7 @@ def run_bytes(params: dict) -> float:
 
 def run_seconds(params: dict) -> float:
     """Time of one run in a warm process (seconds), from its buyers and ticks."""
-    return SECONDS_PER_RUN + SECONDS_PER_BUYER_TICK * float(params["n_buyers"]) * float(params["ticks"])
+    return float(params["ticks"]) * (SECONDS_PER_TICK + SECONDS_PER_BUYER_TICK * float(params["n_buyers"]))
 
 
 def estimate(params: list[dict], workers: int = 1) -> Estimate:

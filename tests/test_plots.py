@@ -31,11 +31,11 @@ def swept(tmp_path_factory) -> Path:
 def _keeper(figs: dict):
     real = P._save
 
-    def keep(fig, path):
+    def keep(fig, path, footnote=""):
         fig.canvas.draw()  # layout final; keep the renderer for measuring text
         fig.renderer = fig.canvas.get_renderer()
         figs[Path(path).stem] = fig
-        return real(fig, path)
+        return real(fig, path, footnote)
 
     return keep
 

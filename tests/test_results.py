@@ -172,6 +172,7 @@ def test_stage_summary_means_over_runs_and_counts_missing_causes_as_zero():
     })
     ev = pd.DataFrame({
         "run": ["a", "a", "a", "b", "a"], "to_stage": ["dissolved", "dissolved", "dissolved", "dissolved", "exploration"],
+        "from_stage": ["awareness", "expansion", "awareness", "exploration", "awareness"],
         "cause": ["lapsed", "trust_breakdown", "lapsed", "better_alternative", "trial"],
     })
     out = S.stage_summary(ts, ev).set_index("policy")
@@ -183,6 +184,9 @@ def test_stage_summary_means_over_runs_and_counts_missing_causes_as_zero():
     assert out.loc["u", "dissolved: lapsed"] == 1.0 and out.loc["u", "dissolved: better_alternative"] == 0.5
     assert (out.loc["v", causes] == 0).all()  # a run without dissolutions counts zero, not missing
     assert "dissolved: trial" not in out  # only dissolution events
+    # the two kinds: trading (left exploration or later) and awareness; they add up to the dissolutions counted
+    assert out.loc["u", "of which trading"] == 1.0 and out.loc["u", "of which awareness"] == 1.0
+    assert out.loc["v", "of which trading"] == 0.0
 
 
 def test_trading_spells_from_tables():

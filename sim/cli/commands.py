@@ -94,7 +94,7 @@ def _finish(con, res) -> None:
 @app.command()
 def run(
     file: Optional[Path] = typer.Argument(None, help="scenario YAML file (default: scenarios/baseline.yaml)",
-                                          show_default=False, metavar="[FILE]"),
+                                          show_default=False, metavar="FILE"),
     set_: SetOpt = [],
     out: OutOpt = None,
     replications: ReplicationsOpt = None,
@@ -347,7 +347,7 @@ def version() -> None:
 @app.command()
 def dashboard(
     file: Optional[Path] = typer.Argument(None, help="scenario YAML to start from (default: the default market)",
-                                          metavar="[FILE]"),
+                                          metavar="FILE"),
     port: int = typer.Option(8765, "--port", help="port to listen on (0: any free port)"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (127.0.0.1: this computer only)"),
 ) -> None:

@@ -46,7 +46,8 @@ def _build(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], lef
 
 
 def _fits(con: Console, t: Table) -> bool:
-    return Measurement.get(con, con.options, t).maximum <= con.width
+    """Whether the table's natural width (unconstrained by the console) fits the console."""
+    return Measurement.get(con, con.options.update_width(1_000_000), t).maximum <= con.width
 
 
 def show(con: Console, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], *, keys: int = 1,
