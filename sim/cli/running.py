@@ -166,8 +166,8 @@ def experiment(inv: Invocation, sc, out: Optional[Path], force: bool, resume: Op
     root = _folder(sc, out, resume)
     try:
         R.check_writable(root, force=force, resume=resume is not None)
-        if resume is not None and (root / R.MANIFEST).is_file():
-            R.read_manifest(root)
+        if resume is not None and (root / R.MANIFEST).is_file() and not isinstance(R.read_manifest(root), dict):
+            raise ValueError("not a mapping")
     except (R.ResultsExistError, R.NotResultsError) as e:
         fail(str(e))
     except (OSError, ValueError) as e:
