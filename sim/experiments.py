@@ -16,7 +16,7 @@ from the scenario seed, the sweep point's values and the replication number, and
 from nothing else: every policy sees the same seeds (common random numbers), and
 the seed does not depend on the worker or the order in which runs finish.
 
-Summary outcomes of a run (``OUTCOMES``; T = last tick, t0 = T // 2). A *trading*
+Summary outcomes of a run (``sim.outcomes.OUTCOMES``; T = last tick, t0 = T // 2). A *trading*
 relationship is one that reached exploration (a trial order); its duration runs from
 its first trial order to its dissolution or, if still live, to T (censored).
 """
@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import math
 import multiprocessing as mp
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
