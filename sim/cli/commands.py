@@ -360,7 +360,7 @@ def dashboard(
     if file is not None:
         scenario_or_fail(file)  # a bad file is one line and exit 2 before the server starts
         env["RELSIM_DASHBOARD_SCENARIO"] = str(file.resolve())
-    app_file = Path(__file__).with_name("dashboard.py")
+    app_file = Path(__file__).resolve().parent.parent / "dashboard.py"
     print(f"relsim dashboard: http://{host}:{port}/ (Ctrl-C stops it)" if port else
           "relsim dashboard: solara prints the address below (Ctrl-C stops it)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", str(app_file), "--host", host, "--port", str(port),
