@@ -123,9 +123,9 @@ def _opportunism(ts: pd.DataFrame, exporters: pd.DataFrame, shading: float) -> d
 
 
 def _shock(ts: pd.DataFrame, shock_tick: int) -> dict[str, float]:
-    """Revenue per tick before and after the key-account shock, profit per tick after it (NaN without a shock)."""
-    if shock_tick < 0 or not len(ts):
-        return dict.fromkeys(("revenue_before_shock", "revenue_after_shock", "profit_after_shock"), float("nan"))
+    """Revenue per tick before and after the key-account shock, profit per tick after it (none without a shock)."""
+    if shock_tick < 1 or not len(ts):
+        return {}
     before, after = ts[ts["tick"] < shock_tick], ts[ts["tick"] >= shock_tick]
 
     def per_tick(df, col):
@@ -397,7 +397,8 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         raise RuntimeError(f"{root}: no run completed")
     tables = R.combine(root, complete)
     if kind == "compare":
-        R.write_csv(root / "compare.csv", compare_table(tables["summary"], compared_outcomes(scenario)))
+        outs = [o for o in compared_outcomes(scenario) if o in tables["summary"].columns]  # (shock outcomes need a shock)
+        R.write_csv(root / "compare.csv", compare_table(tables["summary"], outs))
     # the manifest is final before figures and report are made from the folder (the report shows its status/end)
     manifest.update(status="complete" if len(complete) == len(specs) else "incomplete", end=R.now_iso())
     R.write_manifest(root, manifest)

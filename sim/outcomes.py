@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 #: Every scalar outcome of a run, with its definition; the unit in brackets also gives its range.
+#: The ``SHOCK_OUTCOMES`` are there only when the run has a key-account shock (lifecycle.shock_tick >= 1).
 OUTCOMES: dict[str, str] = {
     "retention_rate": "share of the trading relationships live at tick t0 = T//2 that are still live at T [0-1]",
     "retention_per_tick": "mean over ticks t0+1..T of 1 - trading dissolutions / trading relationships at the tick's start [0-1]",
@@ -39,6 +40,8 @@ OUTCOMES: dict[str, str] = {
     "n_expansion": "relationships in expansion at T [count]",
     "n_commitment": "relationships in commitment at T [count]",
 }
+
+SHOCK_OUTCOMES = ("revenue_before_shock", "revenue_after_shock", "profit_after_shock")
 
 #: short label with unit of the outcomes shown in tables and on figure axes
 SHORT_LABELS: dict[str, str] = {

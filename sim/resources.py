@@ -5,7 +5,7 @@ docs/performance.md, "Resources"): a process with the engine loaded holds ``BASE
 a run adds, per buyer, a fixed part for the market's arrays and a part per tick for
 the event log and the tables built from it; its time grows with ticks and buyers x ticks. Starting
 worker processes (each loads the engine) costs ``WORKER_START_SECONDS`` before the first
-run, so more workers only pay when the runs take longer than that.
+run, so more workers only pay when the runs take longer than that (the command line says so).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ BYTES_PER_BUYER_TICK = 10.0
 #: 100 x 500 (wkh2000) in ~1 s: small markets are dominated by the per-tick overhead)
 SECONDS_PER_TICK = 1.5e-3
 SECONDS_PER_BUYER_TICK = 3e-7
+#: writing a run's tables and outcomes (four parquet files and a JSON)
+SECONDS_PER_RUN = 0.3
 #: seconds to start worker processes and load the engine in each (a local Dask cluster: ~8-10 s)
 WORKER_START_SECONDS = 10.0
 
@@ -42,7 +44,7 @@ def run_bytes(params: dict) -> float:
 
 def run_seconds(params: dict) -> float:
     """Time of one run in a warm process (seconds), from its buyers and ticks."""
-    return float(params["ticks"]) * (SECONDS_PER_TICK + SECONDS_PER_BUYER_TICK * float(params["n_buyers"]))
+    return SECONDS_PER_RUN + float(params["ticks"]) * (SECONDS_PER_TICK + SECONDS_PER_BUYER_TICK * float(params["n_buyers"]))
 
 
 def estimate(params: list[dict], workers: int = 1) -> Estimate:

@@ -53,7 +53,11 @@ def test_run_once_is_deterministic_picklable_and_seed_sensitive():
     c = X.run_once(SMALL, 4)
     assert a == b
     assert a != c
-    assert set(X.OUTCOMES) == set(a)
+    from sim.outcomes import SHOCK_OUTCOMES
+
+    assert set(X.OUTCOMES) - set(SHOCK_OUTCOMES) == set(a)  # no shock in SMALL: no before/after outcomes
+    shocked = X.run_once({**SMALL, "shock_tick": 5}, 3)
+    assert set(X.OUTCOMES) == set(shocked) and shocked["revenue_before_shock"] > 0
 
 
 def test_run_once_outcomes_agree_with_the_model_tables():

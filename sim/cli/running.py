@@ -4,7 +4,7 @@ Before anything is written: the runs are planned (bad sweep points exit 2), the 
 folder is chosen (``--out``, ``--resume [DIR]``, or a new one, saying which folder a bare
 ``--resume`` picked), it is checked (exists, resumable, writable: a path under a file or in
 ``/proc`` is one line), the memory estimate is held against the available memory, and the
-worker count against what workers would save. Then the runs go, with a progress bar; an
+worker count against what workers would save (a note when they would not). Then the runs go, with a progress bar; an
 interruption, a full disk or a folder that cannot be written names the exact command that
 resumes it.
 """
@@ -106,7 +106,8 @@ def _check_path(root: Path) -> None:
 
 
 def _resources(specs, workers: int, force: bool, distributed: bool) -> int:
-    """Exit 2 when the memory estimate exceeds the available memory (unless ``force``); the worker count to use."""
+    """Exit 2 when the memory estimate exceeds the available memory (unless ``force``); a note when the
+    workers asked for would be slower than one process. Returns the worker count (as asked)."""
     from .. import resources as Q
 
     params = [s.params for s in specs]
@@ -121,9 +122,9 @@ def _resources(specs, workers: int, force: bool, distributed: bool) -> int:
             fail(f"{msg}; allowed: a smaller market.buyers.count or fewer ticks, fewer --workers, or --force to run anyway")
         note(msg + "; running anyway (--force)")
     if workers > 1 and not distributed and not Q.worth_workers(est.seconds, workers):
-        note(f"--workers {workers} would be slower here ({plural(est.runs, 'run')}, about {est.seconds:.0f} s in one "
-             f"process; starting workers takes about {Q.WORKER_START_SECONDS:.0f} s): running in this process")
-        return 1
+        note(f"--workers {workers} is likely slower than one process here ({plural(est.runs, 'run')}, about "
+             f"{est.seconds:.0f} s in one process; starting workers takes about {Q.WORKER_START_SECONDS:.0f} s): "
+             "--workers 1 would finish sooner")
     return workers
 
 
