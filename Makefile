@@ -5,7 +5,7 @@ PY312 := $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import 
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test bench
+.PHONY: run compare sweep report dashboard test install install-test bench
 
 $(BIN)/python:
 	@test -n "$(PY312)" || (echo "error: python3.12 not found; install Python >= 3.12" >&2; exit 2)
@@ -20,6 +20,20 @@ install-test: $(BIN)/python
 
 run: install
 	$(BIN)/relsim run $(ARGS)
+
+# The common commands, e.g. `make compare ARGS=scenarios/retention_policies.yaml`,
+# `make sweep ARGS="scenarios/wkh2000.yaml --workers 2"`, `make report ARGS=results/<folder>`.
+compare: install
+	$(BIN)/relsim compare $(ARGS)
+
+sweep: install
+	$(BIN)/relsim sweep $(ARGS)
+
+report: install
+	$(BIN)/relsim report $(ARGS)
+
+dashboard: install
+	$(BIN)/relsim dashboard $(ARGS)
 
 test: install-test
 	$(BIN)/python -m pytest -q $(ARGS)

@@ -172,8 +172,8 @@ def fresh(mode: str, scenario: Path, out: Path, ticks: int, top: int = 40) -> di
 #: (label, module, attribute): a function (or ``Class.method``, or ``Class.property``) a run goes through;
 #: indentation shows what is inside what. Seconds are inclusive.
 STAGES = [
-    ("load and check the scenario", "sim.cli", "scenario_or_fail"),
-    ("experiment: run, write, figures, report", "sim.cli", "_experiment"),
+    ("load and check the scenario", "sim.cli.commands", "scenario_or_fail"),
+    ("experiment: run, write, figures, report", "sim.cli.commands", "experiment"),
     ("  plan the runs", "sim.experiments", "plan"),
     ("  write manifest.json", "sim.results", "write_manifest"),
     ("  one run: simulate, tables, outcomes, write", "sim.experiments", "execute_run"),
@@ -197,8 +197,8 @@ STAGES = [
     ("    figures: forecast, loyalty", "sim.plots", "_over_time"),
     ("    save PNGs (in the figures)", "sim.plots", "_save"),
     ("  report.html", "sim.report", "write_report"),
-    ("CLI: stage table (printed)", "sim.cli", "_stage_table"),
-    ("CLI: summary table (printed)", "sim.cli", "_summary_table"),
+    ("CLI: stage table (printed)", "sim.cli.commands", "_stage_table"),
+    ("CLI: answer table (printed)", "sim.cli.commands", "_answer_table"),
     ("all parquet writes", "sim.results", "write_parquet"),
     ("all parquet reads", "pandas", "read_parquet"),
 ]

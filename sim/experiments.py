@@ -16,7 +16,7 @@ from the scenario seed, the sweep point's values and the replication number, and
 from nothing else: every policy sees the same seeds (common random numbers), and
 the seed does not depend on the worker or the order in which runs finish.
 
-Summary outcomes of a run (``OUTCOMES``; T = last tick, t0 = T // 2). A *trading*
+Summary outcomes of a run (``sim.outcomes.OUTCOMES``; T = last tick, t0 = T // 2). A *trading*
 relationship is one that reached exploration (a trial order); its duration runs from
 its first trial order to its dissolution or, if still live, to T (censored).
 """
@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import math
 import multiprocessing as mp
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -40,40 +39,11 @@ import pandas as pd
 from . import results as R
 from .model import MarketModel
 from .parameters import validate
+from .outcomes import OUTCOMES
 from .stats import COMPARE_OUTCOMES, compare_table, trading_spells
 
 DEFAULT_TICKS = 200
 
-#: Every scalar outcome of a run, with its definition (units in brackets).
-OUTCOMES: dict[str, str] = {
-    "retention_rate": "share of the trading relationships live at tick t0 = T//2 that are still live at T [0-1]",
-    "retention_per_tick": "mean over ticks t0+1..T of 1 - trading dissolutions / trading relationships at the tick's start [0-1]",
-    "profit": "total profit of all exporters over the run: gross margin - holding - stock-out - acquisition - retention costs [money]",
-    "revenue": "total revenue of all exporters over the run [money]",
-    "clv": "customer lifetime value: mean over trading relationships (live ones to date) of gross margin less contact money spent on them, discounted to the relationship's start at discount_rate [money]",
-    "acquisition_spend": "money spent on acquisition over the run: contact with prospects and trade fairs [money]",
-    "retention_spend": "money spent on retention over the run: contact with customers and retention programmes [money]",
-    "programme_cost": "the retention programmes' part of retention_spend: surveys, customer database, shared-values programme [money]",
-    "customers_won": "trial orders placed during the run: relationships that became trading (exploration) [count]",
-    "cost_per_acquired_customer": "acquisition_spend / customers_won [money]",
-    "cost_per_retained_customer": "retention spend over ticks t0+1..T / trading relationships live at t0 and still live at T (the retention_rate cohort's survivors) [money]",
-    "mean_duration": "mean duration of trading relationships, live ones counted to T (censored, so a lower bound) [ticks]",
-    "dissolutions": "trading relationships dissolved during the run (awareness lapses not counted) [count]",
-    "dissolutions_lapsed": "awareness-stage relationships that lapsed without a trial order [count]",
-    "trading_relationships": "relationships that reached exploration during the run [count]",
-    "loyalty_y": "Weisbuch-Kirman-Herreiner loyalty y, mean over ticks t0+1..T [1/n..1]",
-    "mean_trust": "mean trust of trading relationships at T [0-1]",
-    "mean_commitment": "mean commitment of trading relationships at T [0-1]",
-    "forecast_mape": "exporters' forecast error (MAPE), mean over ticks t0+1..T [share]",
-    "fill_rate": "units delivered / units ordered, mean over ticks t0+1..T [0-1]",
-    "inventory_cost": "total holding and stock-out cost over the run [money]",
-    "revenue_hhi": "revenue concentration (Herfindahl index over customers) of active exporters, mean over t0+1..T [0-1]",
-    "active_exporters": "exporters still in the market at T [count]",
-    "n_awareness": "relationships in awareness at T [count]",
-    "n_exploration": "relationships in exploration at T [count]",
-    "n_expansion": "relationships in expansion at T [count]",
-    "n_commitment": "relationships in commitment at T [count]",
-}
 
 _START_METHOD = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
@@ -137,11 +107,40 @@ def outcomes(model: MarketModel, spells: pd.DataFrame | None = None, tables: dic
         "fill_rate": mean("fill_rate"),
         "inventory_cost": float(ts["inventory_cost"].sum()),
         "revenue_hhi": mean("revenue_hhi"),
+        **_opportunism(ts, tables["exporters"] if "exporters" in tables else model.exporter_table, model.p["shading"]),
+        **_shock(ts, int(model.p["shock_tick"])),
         "active_exporters": nz(last.get("active_exporters")),
     }
     for s in ("n_awareness", "n_exploration", "n_expansion", "n_commitment"):
         out[s] = nz(last.get(s))
     return out
+
+
+def _opportunism(ts: pd.DataFrame, exporters: pd.DataFrame, shading: float) -> dict[str, float]:
+    """Undetected opportunistic acts over the run, and the value buyers lost to them (an estimate).
+
+    The engine counts acts and detected acts per tick, not the value of each act; an act shades
+    ``shading`` of the delivered value ``fill x quality``, so the loss is estimated with the tick's
+    fill rate and the exporters' mean quality.
+    """
+    undetected = (ts["opportunistic_acts"] - ts["detected_acts"]).to_numpy(dtype=float)
+    fill = np.nan_to_num(ts["fill_rate"].to_numpy(dtype=float), nan=1.0)
+    quality = float(exporters["quality"].mean()) if len(exporters) else float("nan")
+    return {"undetected_acts": float(undetected.sum()),
+            "value_lost_undetected": float((undetected * fill).sum() * shading * quality)}
+
+
+def _shock(ts: pd.DataFrame, shock_tick: int) -> dict[str, float]:
+    """Revenue per tick before and after the key-account shock, profit per tick after it (none without a shock)."""
+    if shock_tick < 1 or not len(ts):
+        return {}
+    before, after = ts[ts["tick"] < shock_tick], ts[ts["tick"] >= shock_tick]
+
+    def per_tick(df, col):
+        return float(df[col].mean()) if len(df) else float("nan")
+
+    return {"revenue_before_shock": per_tick(before, "revenue"), "revenue_after_shock": per_tick(after, "revenue"),
+            "profit_after_shock": per_tick(after, "profit")}
 
 
 def run_once(params: dict, seed: int) -> dict[str, float]:
@@ -408,7 +407,8 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         raise RuntimeError(f"{root}: no run completed")
     tables = R.combine(root, complete)
     if kind == "compare":
-        R.write_csv(root / "compare.csv", compare_table(tables["summary"], COMPARE_OUTCOMES))
+        outs = [o for o in compared_outcomes(scenario) if o in tables["summary"].columns]  # (shock outcomes need a shock)
+        R.write_csv(root / "compare.csv", compare_table(tables["summary"], outs))
     # the manifest is final before figures and report are made from the folder (the report shows its status/end)
     manifest.update(status="complete" if len(complete) == len(specs) else "incomplete", end=R.now_iso())
     R.write_manifest(root, manifest)
@@ -421,7 +421,19 @@ def _experiment(kind: str, scenario, out=None, force: bool = False, resume: bool
         from .report import write_report
 
         write_report(root)
+    R.compact(root, complete)
     return Results(root)
+
+
+def answer_outcomes(scenario) -> list[str]:
+    """The outcomes that answer the scenario's question (its ``answer.outcomes``; the compared ones by default)."""
+    answer = getattr(scenario, "answer", None)
+    return list(getattr(answer, "outcomes", None) or COMPARE_OUTCOMES)
+
+
+def compared_outcomes(scenario) -> list[str]:
+    """The outcomes of compare.csv: the scenario's answer first, then the usual compared ones."""
+    return list(dict.fromkeys([*answer_outcomes(scenario), *COMPARE_OUTCOMES]))
 
 
 def _with(scenario, replications=None, seed=None):
@@ -434,25 +446,26 @@ def _with(scenario, replications=None, seed=None):
 
 
 def run(scenario, out=None, replications=None, seed=None, force: bool = False, workers: int = 1,
-        executor=None, progress=None, command=None, figures: bool = True) -> Results:
+        executor=None, progress=None, command=None, figures: bool = True, resume: bool = False) -> Results:
     """Run every policy of ``scenario`` x its replications (no sweep) and write a results folder.
 
     ``out`` defaults to ``results/<name>-<timestamp>``. An existing folder raises
-    ``ResultsExistError`` unless ``force``.
+    ``ResultsExistError`` unless ``force``; ``resume`` skips runs already complete in it.
     """
-    return _experiment("run", _with(scenario, replications, seed), out, force=force, workers=workers,
+    return _experiment("run", _with(scenario, replications, seed), out, force=force, resume=resume, workers=workers,
                        executor=executor, progress=progress, command=command, figures=figures)
 
 
 def compare(scenario, out=None, replications=None, seed=None, force: bool = False, workers: int = 1,
-            executor=None, progress=None, command=None, figures: bool = True) -> Results:
+            executor=None, progress=None, command=None, figures: bool = True, resume: bool = False) -> Results:
     """Run every policy over the same replications (common random numbers); write compare.csv too.
 
-    ``Results.table``: per outcome and policy the mean with its 95% CI and the
-    paired difference from the first policy with a 95% t-interval.
+    ``Results.table``: per outcome (the scenario's answer first) and policy the mean with its 95% CI
+    and the paired difference from the first policy with a 95% t-interval. ``resume`` skips runs
+    already complete in ``out``.
     """
-    return _experiment("compare", _with(scenario, replications, seed), out, force=force, workers=workers,
-                       executor=executor, progress=progress, command=command, figures=figures)
+    return _experiment("compare", _with(scenario, replications, seed), out, force=force, resume=resume,
+                       workers=workers, executor=executor, progress=progress, command=command, figures=figures)
 
 
 def sweep(scenario, out=None, workers: int = 1, resume: bool = False, force: bool = False, executor=None,

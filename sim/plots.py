@@ -10,10 +10,12 @@ summary.csv, compare.csv and manifest.json and writes ``figures/*.png``:
     exporters.png          revenue by exporter rank; revenue concentration (HHI) over time
     forecast.png           forecast error (MAPE) and fill rate over time
     loyalty.png            WKH loyalty y over time; retention per tick
+    answer.png             the scenario's question and what answers it (``answer_fig``)
     compare.png            (compare) each outcome by policy: mean with 95% CI
     compare_diff.png       (compare) paired difference from the first policy with 95% CI
     sweep.png              (sweep) outcomes against the first swept field, mean with 95% CI
 
+A figure built on fewer than 5 replications per group says so under it, in red.
 Every figure but compare/sweep shows one series per *group*: a policy or, when the
 folder holds more than one sweep point, a (sweep point, policy) pair labelled with
 the point's swept values (read from summary.csv; the swept fields from the manifest).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import io
 import os
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,12 +41,16 @@ import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from . import results as R  # noqa: E402
-from .stats import COMPARE_OUTCOMES, SHORT_LABELS, hazard_by_age, kaplan_meier, mean_ci, trading_spells  # noqa: E402
+from .answer import spec as answer_spec  # noqa: E402
+from .outcomes import OVER_TIME_LABELS  # noqa: E402
+from .outcomes import label as outcome_label  # noqa: E402
+from .stats import (COMPARE_OUTCOMES, few_replications_note, hazard_by_age, kaplan_meier, outcome_ci,  # noqa: E402
+                    trading_spells)
 
 STAGE_COLS = ("n_awareness", "n_exploration", "n_expansion", "n_commitment")
 STAGE_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
 TRADING = ("exploration", "expansion", "commitment")
-#: sweep.png: the compared outcomes and the supply-side ones
+#: sweep.png: the compared outcomes and the supply-side ones (the scenario's answer outcomes come first)
 SWEEP_OUTCOMES = (*COMPARE_OUTCOMES, "forecast_mape", "fill_rate")
 #: most sweep points drawn in one figure (beyond, an even selection of them)
 MAX_POINTS = 8
@@ -85,6 +92,7 @@ class Groups:
     sweep_cols: list[str] = field(default_factory=list)
     runs: dict[tuple[int, str], int] = field(default_factory=dict)
     note: str = ""  # e.g. "showing 8 of 40 sweep points"
+    few: str = ""  # the few-replications note, when a group has fewer than FEW_REPLICATIONS runs
 
     @property
     def by_point(self) -> bool:
@@ -112,13 +120,14 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
     pts = summary.drop_duplicates("point")
     by_point = len(pts) > 1
     runs = summary.groupby(["point", "policy"], sort=False).size()
+    few = few_replications_note(int(runs.min()) if len(runs) else 0)
     if not by_point:
         point = int(pts["point"].iloc[0]) if len(pts) else 0
         cmap = plt.get_cmap("tab10")
         keys = [(point, p) for p in pols]
         return Groups(keys=keys, labels={k: k[1] for k in keys}, colours={k: cmap(i % 10) for i, k in enumerate(keys)},
                       styles={k: "-" for k in keys}, policies=pols, points=[point], sweep_cols=cols,
-                      runs={k: int(runs.get(k, 0)) for k in keys})
+                      runs={k: int(runs.get(k, 0)) for k in keys}, few=few)
     short = _short_names(cols)
     values = {int(r["point"]): tuple(r[c] for c in cols) for _, r in pts.iterrows()}
     order = sorted(values, key=lambda p: tuple(_sort_key(v) for v in values[p]))
@@ -142,7 +151,8 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
                 colours[k] = plt.get_cmap(_FAMILIES[j % len(_FAMILIES)])(0.45 + 0.5 * (i / max(n - 1, 1)))
             styles[k] = _STYLES[j % len(_STYLES)] if len(pols) > 1 else "-"
     return Groups(keys=keys, labels=labels, colours=colours, styles=styles, policies=pols, points=order,
-                  point_labels=plabel, sweep_cols=cols, runs={k: int(runs.get(k, 0)) for k in keys}, note=note)
+                  point_labels=plabel, sweep_cols=cols, runs={k: int(runs.get(k, 0)) for k in keys}, note=note,
+                  few=few)
 
 
 def _legend(ax, G: Groups, **kw) -> None:
@@ -177,7 +187,10 @@ def _readable_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda x, _pos: _compact(x, scale)))
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, footnote: str = "") -> Path:
+    """Write the figure as PNG (atomically); ``footnote`` (e.g. the few-replications note) under it, in red."""
+    if footnote:
+        fig.text(0.0, 0.0, footnote, ha="left", va="top", fontsize=9, color="#b30000", transform=fig.transFigure)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
@@ -214,7 +227,7 @@ def stage_counts(ts: pd.DataFrame, path: Path, G: Groups) -> Path:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="outside right upper", fontsize=9, title="stage")
     _suptitle(fig, "Live relationships by stage over time", G)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def _boxes(ax, data: list[np.ndarray], positions: np.ndarray, width: float, colour) -> None:
@@ -250,7 +263,7 @@ def trust_commitment(rel: pd.DataFrame, path: Path, G: Groups) -> Path:
     if n > 1:
         _legend(axes[1], G)
     _suptitle(fig, "Trust and commitment at the end of the run (boxes: quartiles; whiskers: 1.5 IQR)", G, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def _spells(rel, ev, ts):
@@ -280,7 +293,7 @@ def survival(spells: pd.DataFrame, path: Path, G: Groups) -> Path:
     _legend(axes[0], G)
     if G.note:
         _suptitle(fig, "Survival and dissolution hazard", G, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
@@ -311,7 +324,7 @@ def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
         _legend(axes[0], G)
     lapsed = float(np.mean(lapsed_per_run)) if lapsed_per_run else 0.0
     _suptitle(fig, f"Dissolutions (awareness lapses without a trial, not shown: {lapsed:.0f} per run)", G, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path:
@@ -334,7 +347,7 @@ def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path
     _legend(axes[0], G)
     if G.note:
         _suptitle(fig, "Exporters", G, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def _over_time(ts: pd.DataFrame, path: Path, cols: list[tuple[str, str, str]], G: Groups,
@@ -349,7 +362,7 @@ def _over_time(ts: pd.DataFrame, path: Path, cols: list[tuple[str, str, str]], G
     _legend(axes.flat[0], G)
     if suptitle or G.note:
         _suptitle(fig, suptitle or "", G, fontsize=10)
-    return _save(fig, path)
+    return _save(fig, path, G.few)
 
 
 def loyalty_label(rules) -> str:
@@ -362,8 +375,11 @@ def loyalty_label(rules) -> str:
     return "y over order shares (logit) or preferences J (reinforcement), 1/n .. 1"
 
 
-def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int = 3) -> Path:
-    """Each outcome by policy, mean (or paired difference) with 95% CI: a grid of panels, ``ncols`` wide."""
+def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int = 3, note: str = "") -> Path:
+    """Each outcome by policy, mean (or paired difference) with 95% CI: a grid of panels, ``ncols`` wide.
+
+    ``note`` (e.g. the few-replications note) is printed under the figure.
+    """
     outs = list(dict.fromkeys(table["outcome"]))
     pols = list(dict.fromkeys(table["policy"]))
     cmap = plt.get_cmap("tab10")
@@ -387,7 +403,7 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int 
         ax.set_yticks(y, pols if i % ncols == 0 else [""] * len(pols), fontsize=10)
         _readable_ticks(ax.xaxis)
         ax.tick_params(axis="x", labelsize=9)
-        ax.set_xlabel(("difference in " if diff else "") + SHORT_LABELS.get(out, out), fontsize=10)
+        ax.set_xlabel(("difference in " if diff else "") + outcome_label(out), fontsize=10)
         ax.set_title(out.replace("_", " "), fontsize=11)
         ax.grid(axis="x", alpha=0.3)
     for ax in list(axes.flat)[len(outs):]:
@@ -395,7 +411,7 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int 
     base = pols[0] if pols else ""
     fig.suptitle(f"Paired difference from {base!r} (95% CI, common random numbers)" if diff
                  else "Outcomes by policy (mean, 95% CI)", fontsize=12)
-    return _save(fig, path)
+    return _save(fig, path, note)
 
 
 def is_categorical(values: pd.Series) -> bool:
@@ -403,8 +419,8 @@ def is_categorical(values: pd.Series) -> bool:
     return pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values)
 
 
-def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes=SWEEP_OUTCOMES) -> Path:
-    """Each outcome against the first swept field: mean over replications with 95% CI.
+def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes=SWEEP_OUTCOMES, note: str = "") -> Path:
+    """Each outcome against the first swept field: mean over replications with 95% CI (in the outcome's range).
 
     One line per policy and, on a grid with at most 8 such combinations, per value of
     the other swept fields; otherwise those are averaged over (said in the title).
@@ -434,7 +450,7 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
             for col, v in zip(line_keys, key):
                 mask &= (summary[col].astype(str) if col == "policy" else summary[col]).to_numpy() == v
             g = summary[mask]
-            rows = [(v, *mean_ci(gg[out])) for v, gg in g.groupby(x)]
+            rows = [(v, *outcome_ci(gg[out], out)) for v, gg in g.groupby(x)]
             if not rows:
                 continue
             v, m, lo, hi = (np.asarray(a) for a in zip(*rows))
@@ -458,7 +474,7 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
             ax.set_xlim(-0.6, len(cats) - 0.4)
         _readable_ticks(ax.yaxis)
         ax.set_xlabel(x, fontsize=9)
-        ax.set_ylabel(SHORT_LABELS.get(out, out), fontsize=9)
+        ax.set_ylabel(outcome_label(out), fontsize=9)
         ax.set_title(out.replace("_", " "), fontsize=10)
         ax.grid(alpha=0.3)
     rest = list(axes.flat)[len(outs):]
@@ -469,7 +485,128 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
         ax.axis("off")
     extra = f" (averaged over {', '.join(others)})" if others and not split else ""
     fig.suptitle(f"Outcomes against {x}: mean over replications with 95% CI{extra}", fontsize=11)
-    return _save(fig, path)
+    return _save(fig, path, note)
+
+
+def _params_by_point(manifest: dict) -> dict[int, dict]:
+    out: dict[int, dict] = {}
+    for r in manifest.get("runs", []):
+        out.setdefault(int(r["point"]), r.get("params") or {})
+    return out
+
+
+def _mean_field(params: dict) -> float:
+    """Mean-field loyalty y of a reinforcement market (from a uniform start, or a loyal one if buyers start loyal)."""
+    from .validation.wkh import mean_field_y
+
+    b = float(params["beta"]) * float(params["profit"]) / float(params["gamma"])
+    start = "loyal" if float(params.get("initial_loyal", 0.0)) > 0 else "uniform"
+    return mean_field_y(int(params["n_exporters"]), b, start)
+
+
+def _reinforcement(manifest: dict) -> bool:
+    rules = {str((r.get("params") or {}).get("choice_rule")) for r in manifest.get("runs", [])}
+    return rules == {"reinforcement"}
+
+
+def _against_sweep(ax, summary: pd.DataFrame, out: str, G: Groups, manifest: dict, mean_field: bool) -> None:
+    x = G.sweep_cols[0]
+    categorical = is_categorical(summary[x])
+    cats = sorted(summary[x].dropna().unique(), key=_sort_key)
+    cmap = plt.get_cmap("tab10")
+    for li, pol in enumerate(G.policies):
+        g = summary[summary["policy"].astype(str) == pol]
+        rows = [(v, *outcome_ci(gg[out], out)) for v, gg in g.groupby(x)]
+        v, m, lo, hi = (np.asarray(a) for a in zip(*rows))
+        if categorical:
+            xs = np.array([cats.index(u) for u in v], dtype=float) + (li - (len(G.policies) - 1) / 2) * 0.12
+            err = np.nan_to_num(np.vstack([m - lo, hi - m]).astype(float), nan=0.0)
+            ax.errorbar(xs, m.astype(float), yerr=err, fmt="o", ms=6, capsize=4, color=cmap(li % 10), label=pol)
+        else:
+            ax.plot(v.astype(float), m.astype(float), marker="o", ms=4, color=cmap(li % 10), label=f"{pol} (mean, 95% CI)")
+            ok = np.isfinite(lo.astype(float))
+            ax.fill_between(v.astype(float)[ok], lo[ok].astype(float), hi[ok].astype(float), color=cmap(li % 10),
+                            alpha=0.18)
+    if categorical:
+        ax.set_xticks(range(len(cats)), [fmt_value(c) for c in cats])
+        ax.set_xlim(-0.6, len(cats) - 0.4)
+    if mean_field and not categorical:
+        params = _params_by_point(manifest)
+        first = next(iter(params.values()))
+        if x == "choice.beta":
+            grid = np.linspace(float(summary[x].min()), float(summary[x].max()), 160)
+            ys = [_mean_field({**first, "beta": b}) for b in grid]
+        else:
+            pts = summary.drop_duplicates("point").sort_values(x)
+            grid = pts[x].to_numpy(dtype=float)
+            ys = [_mean_field(params[int(p)]) for p in pts["point"]]
+        ax.plot(grid, ys, color="black", ls="--", lw=1.2, label="mean field (WKH 2000)")
+    ax.set_xlabel(x)
+
+
+def _by_policy(ax, summary: pd.DataFrame, out: str, G: Groups, manifest: dict, mean_field: bool) -> None:
+    cmap = plt.get_cmap("tab10")
+    for i, pol in enumerate(G.policies):
+        m, lo, hi = outcome_ci(summary.loc[summary["policy"].astype(str) == pol, out], out)
+        err = np.nan_to_num(np.array([[m - lo], [hi - m]]), nan=0.0)
+        ax.errorbar([i], [m], yerr=err, fmt="o", ms=8, capsize=5, color=cmap(i % 10))
+    ax.set_xticks(range(len(G.policies)), G.policies, rotation=15 if len(G.policies) > 3 else 0)
+    ax.set_xlim(-0.6, len(G.policies) - 0.4)
+    if mean_field:
+        y = _mean_field(next(iter(_params_by_point(manifest).values())))
+        ax.axhline(y, color="black", ls="--", lw=1.2, label=f"mean field (WKH 2000): {y:.3f}")
+        ax.legend(fontsize=8)
+    ax.set_xlabel("policy")
+
+
+def _over_time_panel(ax, ts: pd.DataFrame, col: str, G: Groups, shock: int) -> None:
+    for key in G.keys:
+        t = G.select(ts, key).groupby("tick")[col].mean()
+        ax.plot(t.index, t.to_numpy(), color=G.colours[key], ls=G.styles[key], label=G.labels[key])
+    if shock >= 1:
+        ax.axvline(shock, color="#b30000", ls="--", lw=1.2, label=f"key-account shock (tick {shock})")
+    ax.set_xlabel("tick")
+    ax.set_ylabel(OVER_TIME_LABELS.get(col, col), fontsize=9)
+    ax.set_title(f"{col.replace('_', ' ')} over time (mean over runs)", fontsize=10)
+
+
+def answer_fig(ts: pd.DataFrame, summary: pd.DataFrame, manifest: dict, path: Path, G: Groups) -> Path:
+    """The answer figure: the question as its title, a panel per answer outcome and per over-time column.
+
+    An outcome is drawn against the first swept field (a sweep) or by policy: mean over replications
+    with its 95% CI in the outcome's range; for ``loyalty_y`` under the reinforcement rule beside the
+    mean-field loyalty of Weisbuch, Kirman & Herreiner (2000) (``sim.validation.wkh.mean_field_y`` from
+    each point's beta, gamma, profit and sellers). A column over time: mean over runs per group, with
+    the key-account shock marked.
+    """
+    S = answer_spec(manifest)
+    outs = [o for o in S.outcomes if o in summary.columns]
+    cols = [c for c in S.over_time if c in ts.columns]
+    n = max(len(outs) + len(cols), 1)
+    ncols = min(n, 3)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows + 0.5), squeeze=False,
+                             layout="constrained")
+    mf = _reinforcement(manifest)
+    flat = list(axes.flat)
+    for ax, out in zip(flat, outs):
+        draw = _against_sweep if G.by_point else _by_policy
+        draw(ax, summary, out, G, manifest, mf and out == "loyalty_y")
+        ax.set_ylabel(outcome_label(out), fontsize=9)
+        ax.set_title(out.replace("_", " ") + " (mean, 95% CI)", fontsize=10)
+        ax.grid(alpha=0.3)
+        if G.by_point and ax is flat[0]:
+            ax.legend(fontsize=8)
+    for ax, col in zip(flat[len(outs):], cols):
+        _over_time_panel(ax, ts, col, G, S.shock_tick)
+        ax.grid(alpha=0.3)
+        if ax is flat[len(outs)]:
+            ax.legend(fontsize=8, title="policy" if not G.by_point else G.legend_title, title_fontsize=8)
+    for ax in flat[len(outs) + len(cols):]:
+        ax.axis("off")
+    fig.suptitle("\n".join(textwrap.wrap(S.question, 110)), fontsize=11)
+    notes = "; ".join(x for x in (G.few, G.note) if x)
+    return _save(fig, path, notes)
 
 
 def sweep_columns(manifest: dict) -> list[str]:
@@ -517,11 +654,13 @@ def make_figures(folder: str | os.PathLike) -> list[Path]:
     cmp_path = root / "compare.csv"
     if cmp_path.is_file():
         table = pd.read_csv(cmp_path)
-        out.append(compare_fig(table, figs / "compare.png"))
-        out.append(compare_fig(table, figs / "compare_diff.png", diff=True))
+        out.append(compare_fig(table, figs / "compare.png", note=G.few))
+        out.append(compare_fig(table, figs / "compare_diff.png", diff=True, note=G.few))
     cols = [c for c in sweep_columns(manifest) if c in summary.columns]
     if cols and summary["point"].nunique() > 1:
-        out.append(sweep_fig(summary, cols, figs / "sweep.png"))
+        outs = list(dict.fromkeys([*answer_spec(manifest).outcomes, *SWEEP_OUTCOMES]))
+        out.append(sweep_fig(summary, cols, figs / "sweep.png", outcomes=outs, note=G.few))
+    out.append(answer_fig(ts, summary, manifest, figs / "answer.png", G))
     if (root / "policy_shares.parquet").is_file():
         out.append(policy_shares(pd.read_parquet(root / "policy_shares.parquet"), figs / "policy_shares.png"))
     return out
@@ -583,7 +722,7 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
         ax.set_xlabel("field policy (the other exporters)")
         if k == 0:
             ax.set_ylabel("focal policy")
-        ax.set_title(f"{SHORT_LABELS.get(out, out)}: gain from switching", fontsize=9)
+        ax.set_title(f"{outcome_label(out)}: gain from switching", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8, label="% of staying with the field's policy")
     fig.suptitle("Tournament: focal exporters' gain from running the row policy among the column policy "
                  "(mean, 95% CI; hatched: no detectable difference)", fontsize=9)

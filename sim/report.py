@@ -1,7 +1,9 @@
-"""A self-contained HTML report of a results folder (figures embedded as base64 PNG).
+"""A self-contained HTML report of a results folder (figures embedded as base64 PNG), and the
+text of the tables the report and the command line share.
 
 Made from the folder's written files alone: manifest.json, summary.csv,
-compare.csv and figures/*.png (figures are made first if missing).
+compare.csv and figures/*.png (figures are made first if missing). It opens with
+the scenario's question and what answers it (``sim.answer``, figures/answer.png).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import results as R
-from .stats import COMPARE_OUTCOMES, STAGE_NAMES, mean_ci, stage_summary
+from .answer import spec as answer_spec
+from .stats import (COMPARE_OUTCOMES, DISSOLVED_KINDS, INTERVAL_METHOD, STAGE_NAMES, few_replications_note,
+                    outcome_ci, stage_summary)
 
 FIGURE_TITLES = {
+    "answer": "The answer",
     "compare": "Outcomes by policy",
     "compare_diff": "Paired differences from the first policy",
     "sweep": "Sweep",
@@ -35,6 +40,7 @@ h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margi
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0} td,th{border:1px solid #ddd;padding:3px 7px;text-align:right}
 th{background:#f3f5f8} td:first-child,th:first-child{text-align:left} img{max-width:100%;border:1px solid #eee}
 .meta{color:#555;font-size:.9em} code{background:#f3f3f3;padding:1px 4px}
+.few{color:#b30000;font-weight:bold} .question{font-size:1.15em}
 """
 
 
@@ -52,30 +58,62 @@ def _table(df: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def num(x, digits: int = 4) -> str:
+    """A number for a table: ``digits`` significant digits, thousands separated, no exponent below 10^9."""
+    if x != x:
+        return "–"
+    if abs(x) >= 1e9:
+        return f"{x:.3g}"
+    if abs(x) >= 10 ** digits:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def interval(m, lo, hi) -> str:
+    """``mean [low, high]``, the bounds to 3 significant digits (the mean alone when there is no interval)."""
+    return num(m) + (f" [{num(lo, 3)}, {num(hi, 3)}]" if lo == lo else "")
+
+
 def summary_table(summary: pd.DataFrame, outcomes=None) -> pd.DataFrame:
-    """Per policy (and sweep point, with its swept values): mean ± 95% CI half-width of the main outcomes, as strings."""
-    outcomes = list(outcomes or COMPARE_OUTCOMES)
+    """Per policy (and sweep point, with its swept values): mean [95% CI] of the outcomes, as strings.
+
+    Each interval stays in its outcome's range (``sim.stats.outcome_ci``).
+    """
+    outcomes = [o for o in (outcomes or COMPARE_OUTCOMES) if o in summary.columns]
     swept = [c for c in summary.columns if "." in c]
     rows = []
     for (point, pol), g in summary.groupby(["point", "policy"], sort=False):
         row = {"policy": pol, "point": point, **{c: g[c].iloc[0] for c in swept}, "runs": len(g)}
         for o in outcomes:
-            m, lo, hi = mean_ci(g[o])
-            row[o] = f"{m:,.4g}" + (f" ± {(hi - lo) / 2:,.2g}" if lo == lo else "")
+            row[o] = interval(*outcome_ci(g[o], o))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def fewest_runs(summary: pd.DataFrame) -> int:
+    """The fewest replications behind one group's mean (policy x sweep point)."""
+    return int(summary.groupby(["point", "policy"]).size().min()) if len(summary) else 0
+
+
+#: what the stage table counts (the report and the command line say it)
+STAGE_NOTE = ("Mean over replications: live relationships per stage at the last tick; dissolved: every relationship "
+              "dissolved during the run, of which trading: those that had reached exploration (the outcome "
+              "'dissolutions'), of which awareness: those that never traded (lapsed, or ended by their exporter's exit); "
+              "then both kinds by cause.")
 
 
 def stage_table(root: Path, summary: pd.DataFrame) -> pd.DataFrame:
     """Per policy (and sweep point, with its swept values): mean stage counts at the end and dissolutions by cause."""
     ts = pd.read_parquet(root / "timeseries.parquet", columns=["run", "point", "policy", "tick",
                                                                 *(f"n_{s}" for s in STAGE_NAMES)])
-    ev = pd.read_parquet(root / "events.parquet", columns=["run", "to_stage", "cause"])
+    ev = pd.read_parquet(root / "events.parquet", columns=["run", "from_stage", "to_stage", "cause"],
+                         filters=[("to_stage", "==", "dissolved")])
     df = stage_summary(ts, ev, by=("point", "policy"))
     swept = [c for c in summary.columns if "." in c]
     values = summary.drop_duplicates("point").set_index("point")[swept]
     df = df.join(values, on="point")
-    cols = ["policy", "point", *swept, "runs", *STAGE_NAMES, *(c for c in df.columns if c.startswith("dissolved: "))]
+    cols = ["policy", "point", *swept, "runs", *STAGE_NAMES, *DISSOLVED_KINDS,
+            *(c for c in df.columns if c.startswith("dissolved: "))]
     if df["point"].nunique() == 1:
         cols = [c for c in cols if c != "point"]
     return df[cols]
@@ -85,11 +123,16 @@ def compare_text(table: pd.DataFrame) -> pd.DataFrame:
     """The compare table with mean [CI] and diff [CI] as strings."""
     rows = []
     for r in table.itertuples(index=False):
-        ci = f" [{r.ci_low:,.4g}, {r.ci_high:,.4g}]" if r.ci_low == r.ci_low else ""
-        dci = f" [{r.diff_low:,.4g}, {r.diff_high:,.4g}]" if r.diff_low == r.diff_low else ""
-        rows.append({"outcome": r.outcome, "policy": r.policy, "n": r.n, "mean [95% CI]": f"{r.mean:,.4g}{ci}",
-                     "difference from first [95% CI]": f"{r.diff:,.4g}{dci}"})
+        rows.append({"outcome": r.outcome, "policy": r.policy, "n": r.n,
+                     "mean [95% CI]": interval(r.mean, r.ci_low, r.ci_high),
+                     "difference from first [95% CI]": interval(r.diff, r.diff_low, r.diff_high)})
     return pd.DataFrame(rows)
+
+
+def _img(figs: Path, name: str) -> str:
+    data = base64.b64encode((figs / f"{name}.png").read_bytes()).decode("ascii")
+    return (f"<h2>{html.escape(FIGURE_TITLES.get(name, name))}</h2><img alt='{html.escape(name)}' "
+            f"src='data:image/png;base64,{data}'>")
 
 
 def render(folder: str | os.PathLike) -> str:
@@ -113,25 +156,30 @@ def render(folder: str | os.PathLike) -> str:
         f"relsim {html.escape(str(v.get('relsim')))}, Python {html.escape(str(v.get('python')))}, "
         f"mesa {html.escape(str(v.get('mesa')))}, numpy {html.escape(str(v.get('numpy')))}</p>"
     )
+    few = few_replications_note(fewest_runs(summary))
+    few_html = f"<p class='few'>{html.escape(few)}</p>" if few else ""
+    figs = root / "figures"
+    A = answer_spec(m)
+    parts.append(f"<h2>The question</h2><p class='question'>{html.escape(A.question)}</p>")
+    parts.append(f"<p>What answers it, mean over replications [{html.escape(INTERVAL_METHOD)}]:</p>{few_html}")
+    parts.append(_table(summary_table(summary, A.outcomes)))
+    if (figs / "answer.png").is_file():
+        parts.append(_img(figs, "answer"))
     cmp_path = root / "compare.csv"
     if cmp_path.is_file():
         parts.append("<h2>Policy comparison (common random numbers)</h2>")
-        parts.append("<p>Mean of each outcome with a 95% t-interval over replications, and the paired "
-                     "difference from the first policy with a 95% t-interval on the paired differences.</p>")
+        parts.append("<p>Mean of each outcome with its 95% confidence interval over replications, and the paired "
+                     f"difference from the first policy with a 95% t-interval on the paired differences "
+                     f"({html.escape(INTERVAL_METHOD)}).</p>{few_html}")
         parts.append(_table(compare_text(pd.read_csv(cmp_path))))
-    parts.append("<h2>Summary by policy</h2><p>Mean over replications ± half-width of the 95% t-interval.</p>")
+    parts.append(f"<h2>Summary by policy</h2><p>Mean over replications [95% CI].</p>{few_html}")
     parts.append(_table(summary_table(summary)))
-    parts.append("<h2>Stages at the end</h2><p>Mean over replications: live relationships per stage at the last "
-                 "tick; <em>dissolved</em>: relationships dissolved during the run (awareness lapses included), "
-                 "then by cause.</p>")
+    parts.append(f"<h2>Stages at the end</h2><p>{html.escape(STAGE_NOTE)}</p>{few_html}")
     parts.append(_table(stage_table(root, summary)))
-    figs = root / "figures"
     names = sorted(p.stem for p in figs.glob("*.png")) if figs.is_dir() else []
-    order = [n for n in FIGURE_TITLES if n in names] + [n for n in names if n not in FIGURE_TITLES]
+    order = [n for n in FIGURE_TITLES if n in names and n != "answer"] + [n for n in names if n not in FIGURE_TITLES]
     for n in order:
-        data = base64.b64encode((figs / f"{n}.png").read_bytes()).decode("ascii")
-        parts.append(f"<h2>{html.escape(FIGURE_TITLES.get(n, n))}</h2><img alt='{html.escape(n)}' "
-                     f"src='data:image/png;base64,{data}'>")
+        parts.append(_img(figs, n))
     outs = m.get("outcomes") or {}
     if outs:
         parts.append("<h2>Outcome definitions</h2>")

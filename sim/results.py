@@ -11,6 +11,8 @@ One folder per invocation of ``relsim run/compare/sweep``::
         snapshots.parquet    (when outputs.snapshot_every > 0) live relationships every n ticks
         policy_shares.parquet (when imitation_every > 0) exporters running each policy after every imitation round
         outcomes.json        the run's scalar outcomes; written last: marks the run complete
+        combined             once the run's tables are in the combined tables below, its own
+                             tables are dropped (one copy of every row) and this marker says so
     timeseries.parquet       the runs' tables combined, each row tagged with scenario, policy,
     events.parquet           point, replication, run (hash), seed and the swept values
                              (one column per swept field, named by its dotted path)
@@ -23,7 +25,9 @@ One folder per invocation of ``relsim run/compare/sweep``::
     report.html              made by ``sim.report`` from the files above
 
 Every file is written to a temporary name in the same folder and renamed into
-place (``os.replace``), so a file that exists is complete.
+place (``os.replace``), so a file that exists is complete. A run's own tables are kept
+until the combined tables are written (an interrupted folder can be resumed), then
+dropped (``compact``): the combined tables hold the only copy of their rows.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ TABLES = ("timeseries", "events", "relationships", "exporters")
 OPTIONAL_TABLES = ("snapshots", "policy_shares")
 ID_COLUMNS = ("scenario", "policy", "point", "replication", "run", "seed")
 OUTCOMES_FILE = "outcomes.json"
+COMBINED_MARK = "combined"  # in runs/<hash>/: the run's tables live in the combined tables only
 MANIFEST = "manifest.json"
 DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "pydantic", "pyyaml", "typer", "rich", "scipy")
 
@@ -190,9 +195,25 @@ def run_dir(root: Path, h: str) -> Path:
 
 
 def is_complete(root: Path, h: str) -> bool:
-    """A run is complete when its outcomes file exists (it is written after its tables)."""
+    """A run is complete when its outcomes file exists (it is written after its tables) and its tables are
+    in its folder or, once combined, in the folder's combined tables."""
     d = run_dir(root, h)
-    return (d / OUTCOMES_FILE).is_file() and all((d / f"{t}.parquet").is_file() for t in TABLES)
+    if not (d / OUTCOMES_FILE).is_file():
+        return False
+    if (d / COMBINED_MARK).is_file():
+        return all((Path(root) / f"{t}.parquet").is_file() for t in TABLES)
+    return all((d / f"{t}.parquet").is_file() for t in TABLES)
+
+
+def compact(root: Path, runs: list[dict]) -> None:
+    """Drop the runs' own tables once they are in the combined tables (marker first, then the files)."""
+    for r in runs:
+        d = run_dir(root, r["hash"])
+        if (d / COMBINED_MARK).is_file():
+            continue
+        atomic_write_text(d / COMBINED_MARK, "this run's tables are in the results folder's combined tables\n")
+        for t in (*TABLES, *OPTIONAL_TABLES):
+            (d / f"{t}.parquet").unlink(missing_ok=True)
 
 
 def write_run(root: Path, h: str, tables: dict[str, pd.DataFrame], outcomes: dict) -> Path:
@@ -247,10 +268,20 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
     when first asked for.
     """
     root = Path(root)
-    optional = [t for t in OPTIONAL_TABLES if runs and all((run_dir(root, r["hash"]) / f"{t}.parquet").is_file() for r in runs)]
+    combined = {r["hash"] for r in runs if (run_dir(root, r["hash"]) / COMBINED_MARK).is_file()}
+
+    def has(r, t):
+        return (root / f"{t}.parquet").is_file() if r["hash"] in combined else \
+            (run_dir(root, r["hash"]) / f"{t}.parquet").is_file()
+
+    optional = [t for t in OPTIONAL_TABLES if runs and all(has(r, t) for r in runs)]
     for name in (*TABLES, *optional):
         if runs:
-            parts = [_tag_arrow(pq.read_table(run_dir(root, r["hash"]) / f"{name}.parquet"), r) for r in runs]
+            old = _combined_rows(root / f"{name}.parquet", combined)
+            parts = [old[r["hash"]] if r["hash"] in combined else
+                     _tag_arrow(pq.read_table(run_dir(root, r["hash"]) / f"{name}.parquet"), r) for r in runs]
+            if old:  # rows read back from the combined file carry its schema; the runs' own rows the same fields
+                parts = [p.cast(parts[0].schema) if p.schema != parts[0].schema else p for p in parts]
             write_arrow(root / f"{name}.parquet", pa.concat_tables(parts))
         else:
             write_parquet(root / f"{name}.parquet", pd.DataFrame(columns=list(ID_COLUMNS)))
@@ -264,6 +295,16 @@ def combine(root: Path, runs: list[dict]) -> dict[str, pd.DataFrame]:
     summary = pd.DataFrame(rows)
     write_csv(root / "summary.csv", summary)
     return _Tables(root, summary)
+
+
+def _combined_rows(path: Path, hashes: set[str]) -> dict[str, pa.Table]:
+    """The rows of each run in ``hashes`` from a combined table already written (runs whose own tables were dropped)."""
+    if not hashes:
+        return {}
+    import pyarrow.compute as pc
+
+    table = pq.read_table(path, filters=[("run", "in", sorted(hashes))])
+    return {h: table.filter(pc.equal(table["run"], h)) for h in hashes}
 
 
 class _Tables(dict):

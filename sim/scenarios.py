@@ -4,7 +4,11 @@ A scenario is one typed, fully-defaulted configuration of a study::
 
     name, description, seed, ticks, replications,
     market: {exporters: {...}, buyers: {...}}, choice, dynamics, lifecycle,
-    demand, policy (a name or a list of names), sweep (optional), outputs
+    demand, policy (a name or a list of names), sweep (optional), answer, outputs
+
+``answer`` names the question the scenario asks and what answers it: scalar
+outcomes (``sim.outcomes.OUTCOMES``) and per-tick columns to draw over time; the
+report opens with them (``figures/answer.png``, ``sim.plots.answer_fig``).
 
 The engine fields are *generated* from ``sim.parameters.PARAMS`` (default,
 range, choices, description), so the schema and the engine cannot drift:
@@ -303,6 +307,24 @@ class Sample(BaseModel):
     )
 
 
+class Answer(BaseModel):
+    """The question a scenario asks and the outputs that answer it (the report opens with them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: StrictStr = Field("", description="the question, in a sentence (default: the description)")
+    outcomes: list[StrictStr] = Field(default_factory=list, description="scalar outcomes that answer it (summary.csv "
+                                      "columns; default: retention_rate, profit, clv, dissolutions, mean_duration)")
+    over_time: list[StrictStr] = Field(default_factory=list, description="timeseries columns drawn over time "
+                                       "(the key-account shock, if any, is marked)")
+
+
+_ANSWER_ROWS = [
+    ("answer.question", "string", "", "a string", Answer.model_fields["question"].description),
+    ("answer.outcomes", "list[string]", [], "names from `sim.outcomes.OUTCOMES`", Answer.model_fields["outcomes"].description),
+    ("answer.over_time", "list[string]", [], "timeseries column names", Answer.model_fields["over_time"].description),
+]
+
+
 class Sweep(BaseModel):
     """Either a ``grid`` (cartesian product) or a ``sample`` design."""
 
@@ -335,6 +357,7 @@ _ScenarioBase = create_model(
     policy=(Any, Field(default=_LEAVES["policy"].default, description=_LEAVES["policy"].doc)),
     policy_mix=(Any, Field(default=None, description=_POLICY_MIX_DOC)),
     sweep=(Sweep | None, Field(default=None, description="optional parameter sweep: grid or sample")),
+    answer=(Answer, Field(default_factory=Answer, description="the question and the outputs that answer it")),
     outputs=(Outputs, Field(default_factory=Outputs, description=_SECTION_DOCS["outputs"])),
 )
 
@@ -559,7 +582,35 @@ def _validate(data: Any, source: str, origin: dict[str, str] | None = None, line
         raise _from_validation(err, source, lines, origin) from None
     sc._source = source
     _check_sweep(sc, source, lines, origin)
+    _check_answer(sc, source, lines, origin)
+    _check_shock(sc, source, lines, origin)
     return sc
+
+
+def _check_answer(sc: Scenario, source: str, lines: dict | None, origin: dict[str, str]) -> None:
+    from .outcomes import OUTCOMES
+    from .records import TIMESERIES_COLUMNS
+
+    columns = [c for c in TIMESERIES_COLUMNS if c != "tick"]
+    for key, names, known in (("outcomes", sc.answer.outcomes, list(OUTCOMES)), ("over_time", sc.answer.over_time, columns)):
+        for i, name in enumerate(names):
+            if name not in known:
+                field = f"answer.{key}[{i}]"
+                via = _via(f"answer.{key}", origin)
+                raise ScenarioError(source, field, f"{_show(name)} is not allowed" + _near(name, known) +
+                                    (f" {via}" if via else ""), value=name, allowed="one of " + ", ".join(known),
+                                    line=None if via else _line_of(lines, ["answer", key, i]))
+
+
+def _check_shock(sc: Scenario, source: str, lines: dict | None, origin: dict[str, str]) -> None:
+    """A key-account shock outside the run's ticks (1..ticks) would silently never happen: refuse it."""
+    shock = sc.lifecycle.shock_tick
+    if shock == 0 or shock > sc.ticks:
+        via = _via("lifecycle.shock_tick", origin) or _via("ticks", origin)
+        raise ScenarioError(source, "lifecycle.shock_tick", f"{shock} is not allowed with ticks = {sc.ticks} (the "
+                            f"shock would never happen)" + (f" {via}" if via else ""), value=shock,
+                            allowed=f"-1 (no shock) or a tick in [1, {sc.ticks}] (ticks are numbered from 1); or raise ticks",
+                            line=None if via else _line_of(lines, ["lifecycle", "shock_tick"]))
 
 
 def _check_sweep(sc: Scenario, source: str, lines: dict | None, origin: dict[str, str]) -> None:
@@ -712,7 +763,8 @@ def _known_path(path: str) -> bool:
     for prefix in ("sweep.grid.", "sweep.sample.bounds."):
         if path.startswith(prefix) and len(path) > len(prefix):
             return True
-    return path in ("sweep.grid", "sweep.sample", "sweep.sample.method", "sweep.sample.n", "sweep.sample.bounds")
+    return path in ("sweep.grid", "sweep.sample", "sweep.sample.method", "sweep.sample.n", "sweep.sample.bounds",
+                    "answer", "answer.question", "answer.outcomes", "answer.over_time")
 
 
 def _set_path(data: dict, path: str, value: Any, source: str, text: str) -> None:
@@ -809,6 +861,7 @@ def schema_rows() -> list[tuple[str, str, Any, str, str]]:
     rows.append(("policy", _LEAVES["policy"].type_name, _LEAVES["policy"].default, _POLICY_ALLOWED, _LEAVES["policy"].doc))
     rows.append(("policy_mix", "mapping | list[string] | null", None, _POLICY_MIX_ALLOWED, _POLICY_MIX_DOC))
     rows.extend(_SWEEP_ROWS)
+    rows.extend(_ANSWER_ROWS)
     rows.extend((path, leaf.type_name, leaf.default, leaf.allowed, leaf.doc) for path, leaf in _LEAVES.items() if path.startswith("outputs."))
     return rows
 
@@ -916,6 +969,12 @@ policy: [uniform, at_risk]
 #     bounds:
 #       dynamics.trust_gain: [0.02, 0.2]
 #       market.buyers.partnership_share: [0.1, 0.9]
+
+# The question and what answers it: the report opens with these (`relsim schema` lists the outcomes).
+answer:
+  question: Does attending to at-risk customers keep more of them than even attention?
+  outcomes: [retention_rate, dissolutions, profit]
+  over_time: [retention_rate]   # per-tick columns drawn over time
 
 outputs:
   snapshot_every: 0      # ticks between per-relationship snapshots (0: none)

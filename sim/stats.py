@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import special as _sp
 from scipy import stats as _st
+
+from .outcomes import bounds
 
 #: outcomes compared across policies (summary column -> label with unit)
 COMPARE_OUTCOMES: dict[str, str] = {
@@ -21,24 +24,35 @@ COMPARE_OUTCOMES: dict[str, str] = {
     "mean_duration": "mean relationship duration (ticks)",
 }
 
+#: below this many replications a table or figure says "few replications"
+FEW_REPLICATIONS = 5
 
-#: short label with unit of each compared outcome (figure axes)
-SHORT_LABELS: dict[str, str] = {
-    "retention_rate": "retention rate (0-1)",
-    "profit": "profit (money)",
-    "clv": "CLV (money per relationship)",
-    "cost_per_acquired_customer": "cost per acquired customer (money)",
-    "cost_per_retained_customer": "cost per retained customer (money)",
-    "dissolutions": "dissolutions (count)",
-    "mean_duration": "mean duration (ticks)",
-    "loyalty_y": "loyalty y (1/n-1)",
-    "forecast_mape": "forecast error, MAPE (share)",
-    "fill_rate": "fill rate (0-1)",
-}
+#: how the intervals are made (said in reports)
+INTERVAL_METHOD = ("95% t-interval of the mean over replications; for shares and rates it is made on the logit scale "
+                   "and for counts and durations on the log scale (delta method), so it stays inside the range; "
+                   "paired differences: 95% t-interval")
 
 
-def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and two-sided t confidence interval of the mean (NaNs dropped; NaN CI below 2 values)."""
+def few_replications_note(runs: int) -> str:
+    """A visible note when ``runs`` (the fewest replications behind a mean) is below ``FEW_REPLICATIONS``; else ''."""
+    if runs >= FEW_REPLICATIONS:
+        return ""
+    if runs <= 1:
+        return f"few replications: {runs} per group, no confidence intervals (use --replications {FEW_REPLICATIONS} or more)"
+    return (f"few replications: {runs} per group (< {FEW_REPLICATIONS}); the intervals are wide and rough "
+            f"(use --replications {FEW_REPLICATIONS} or more)")
+
+
+def mean_ci(x, level: float = 0.95, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and two-sided confidence interval of the mean (NaNs dropped; NaN CI below 2 values).
+
+    Without ``bounds``: the t-interval. With ``bounds = (low, high)`` the interval respects the range:
+    for a finite ``high`` the t-interval is made on the logit scale of ``(x - low) / (high - low)``, for
+    ``high = inf`` on the log scale of ``x - low`` (delta method: the standard error divided by the
+    transform's slope at the mean), then mapped back; so it never leaves the range, and it is close to
+    the t-interval when the mean is far from the bounds. A mean on a bound (every value there) gives a
+    zero-width interval.
+    """
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     n = x.size
@@ -48,7 +62,26 @@ def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
     if n < 2:
         return m, float("nan"), float("nan")
     half = float(_st.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return m, m - half, m + half
+    if bounds is None:
+        return m, m - half, m + half
+    low, high = bounds
+    if np.isfinite(high):
+        width = high - low
+        p = (m - low) / width
+        if p <= 0 or p >= 1:
+            return m, m, m
+        z, dz = _sp.logit(p), half / width / (p * (1 - p))
+        return m, float(low + width * _sp.expit(z - dz)), float(low + width * _sp.expit(z + dz))
+    d = m - low
+    if d <= 0:
+        return m, m, m
+    factor = float(np.exp(half / d))
+    return m, float(low + d / factor), float(low + d * factor)
+
+
+def outcome_ci(x, outcome: str, level: float = 0.95) -> tuple[float, float, float]:
+    """``mean_ci`` with the range of ``outcome`` (``sim.outcomes.bounds``): shares stay in [0, 1], counts >= 0."""
+    return mean_ci(x, level, bounds(outcome))
 
 
 def paired_diff_ci(a, b, level: float = 0.95) -> tuple[float, float, float]:
@@ -72,7 +105,7 @@ def compare_table(summary: pd.DataFrame, outcomes=None, level: float = 0.95, bas
     for out in outcomes:
         for pol in policies:
             cur = summary[summary["policy"] == pol].set_index(key)
-            m, lo, hi = mean_ci(cur[out], level)
+            m, lo, hi = outcome_ci(cur[out], out, level)
             common = cur.index.intersection(base.index)
             if pol == baseline:
                 d, dlo, dhi = 0.0, float("nan"), float("nan")
@@ -88,7 +121,7 @@ def policy_means(summary: pd.DataFrame, outcomes, level: float = 0.95) -> pd.Dat
     rows = []
     for (pol, point), g in summary.groupby(["policy", "point"], sort=False):
         for out in outcomes:
-            m, lo, hi = mean_ci(g[out], level)
+            m, lo, hi = outcome_ci(g[out], out, level)
             rows.append(dict(policy=pol, point=point, outcome=out, n=len(g), mean=m, ci_low=lo, ci_high=hi))
     return pd.DataFrame(rows)
 
@@ -98,25 +131,37 @@ def policy_means(summary: pd.DataFrame, outcomes, level: float = 0.95) -> pd.Dat
 STAGE_NAMES = ("awareness", "exploration", "expansion", "commitment", "dissolved")
 
 
+#: the two kinds of dissolution in the stage summary: their sum is ``dissolved``
+DISSOLVED_KINDS = ("of which trading", "of which awareness")
+_TRADING_STAGES = ("exploration", "expansion", "commitment")
+
+
 def stage_summary(timeseries: pd.DataFrame, events: pd.DataFrame, by=("point", "policy")) -> pd.DataFrame:
-    """Per group (sweep point and policy): mean over runs of the stage counts at the end and dissolutions by cause.
+    """Per group (sweep point and policy): mean over runs of the stage counts at the end and dissolutions by kind and cause.
 
     ``awareness`` .. ``commitment``: live relationships in each stage at the run's last
     tick; ``dissolved``: relationships dissolved during the run (cumulative, awareness
-    lapses included); then one column per dissolution cause seen in any run, ``dissolved:
-    <cause>``, counted from the event log (a run without such events counts 0). One row
-    per group in order of appearance, with ``runs`` (the number of runs averaged).
+    ones included); ``of which trading``: those that had reached exploration (the outcome
+    ``dissolutions``); ``of which awareness``: those that never traded (lapsed, or ended by
+    their exporter's exit); then one column per dissolution cause seen in any run, ``dissolved:
+    <cause>``, counted from the event log (a run without such events counts 0). ``events``
+    needs run, from_stage, to_stage and cause. One row per group in order of appearance,
+    with ``runs`` (the number of runs averaged).
     """
     by = [c for c in by if c in timeseries.columns]
     last = timeseries.loc[timeseries.groupby("run", sort=False)["tick"].idxmax()].set_index("run")
     runs = last[by].copy()
     counts = last[[f"n_{s}" for s in STAGE_NAMES]].rename(columns=lambda c: c[2:]).astype(float)
     dis = events[events["to_stage"] == "dissolved"]
+    trading = dis["from_stage"].astype(str).isin(_TRADING_STAGES)
+    kinds = pd.DataFrame({DISSOLVED_KINDS[0]: trading.groupby(dis["run"]).sum(),
+                          DISSOLVED_KINDS[1]: (~trading).groupby(dis["run"]).sum()})
+    kinds = kinds.reindex(runs.index, fill_value=0).astype(float)
     causes = dis["cause"].astype(str)
     by_cause = pd.crosstab(dis["run"], causes).reindex(runs.index, fill_value=0) if len(dis) else pd.DataFrame(index=runs.index)
     order = [c for c in _CAUSE_ORDER if c in by_cause.columns] + sorted(c for c in by_cause.columns if c not in _CAUSE_ORDER)
     by_cause = by_cause[order].rename(columns=lambda c: f"dissolved: {c}").astype(float)
-    per_run = pd.concat([runs, counts, by_cause], axis=1)
+    per_run = pd.concat([runs, counts, kinds, by_cause], axis=1)
     out = per_run.groupby(by, sort=False).mean()
     out.insert(0, "runs", per_run.groupby(by, sort=False).size())
     return out.reset_index()

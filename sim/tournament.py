@@ -221,15 +221,28 @@ def run_tournament(params: dict, policies: list[str], root: str | os.PathLike, *
     return {"matches": matches, "payoffs": payoffs}
 
 
-def tournament(scenario, out, *, focal_share: float = FOCAL_SHARE, **kw) -> dict[str, pd.DataFrame]:
-    """``run_tournament`` on a scenario: its market (every engine parameter), its listed policies, its
-    replications and seed. ``out`` is the results folder; ``kw`` as ``run_tournament``'s."""
-    policies = list(scenario.policies)
+def scenario_params(scenario) -> tuple[dict, list[str]]:
+    """A scenario's market (MarketModel keyword arguments plus ``ticks``) and its listed policies; raises
+    ValueError for a scenario that gives a ``policy_mix`` (the tournament makes the mixes)."""
     if getattr(scenario, "policy_mix", None) is not None:
         raise ValueError("policy_mix is not allowed in a tournament: list the policies under policy "
                          "(the tournament makes the mixes)")
+    policies = list(scenario.policies)
     params = dict(scenario.model_kwargs(policies[0]))
     params.pop("rng", None)
     params["ticks"] = int(scenario.ticks)
+    return params, policies
+
+
+def plan_scenario(scenario, focal_share: float = FOCAL_SHARE) -> list[tuple[Match, RunSpec]]:
+    """``plan`` for a scenario: its market, policies, replications and seed."""
+    params, policies = scenario_params(scenario)
+    return plan(params, policies, int(scenario.replications), int(scenario.seed), focal_share, scenario.name)
+
+
+def tournament(scenario, out, *, focal_share: float = FOCAL_SHARE, **kw) -> dict[str, pd.DataFrame]:
+    """``run_tournament`` on a scenario: its market (every engine parameter), its listed policies, its
+    replications and seed. ``out`` is the results folder; ``kw`` as ``run_tournament``'s."""
+    params, policies = scenario_params(scenario)
     return run_tournament(params, policies, out, replications=int(scenario.replications), seed=int(scenario.seed),
                           focal_share=focal_share, scenario=scenario.name, **kw)

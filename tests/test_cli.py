@@ -213,9 +213,11 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path):
 # ---- compare -------------------------------------------------------------------------------------
 def test_compare_table_crn_and_figure(compared):
     table = pd.read_csv(compared / "compare.csv")
-    outcomes = ["retention_rate", "profit", "clv", "cost_per_acquired_customer", "cost_per_retained_customer",
-                "dissolutions", "mean_duration"]
-    assert list(dict.fromkeys(table["outcome"])) == outcomes
+    # the scenario's answer first, then the usual compared outcomes
+    answer = load_scenario(CLASSROOM).answer.outcomes
+    outcomes = list(dict.fromkeys([*answer, "retention_rate", "profit", "clv", "cost_per_acquired_customer",
+                                   "cost_per_retained_customer", "dissolutions", "mean_duration"]))
+    assert list(dict.fromkeys(table["outcome"])) == outcomes and answer
     m = json.loads((compared / "manifest.json").read_text())
     policies = m["policies"]
     assert policies == load_scenario(CLASSROOM).policies and len(policies) >= 2
@@ -235,6 +237,8 @@ def test_compare_table_crn_and_figure(compared):
         half = 4.302652729911275 * d.std(ddof=1) / np.sqrt(3)  # t(0.975, 2) for 3 replications
         assert row["diff_high"] - row["diff"] == pytest.approx(half, rel=1e-6, abs=1e-9)
         assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+    shares = table[table["outcome"] == "retention_rate"]
+    assert (shares["ci_low"] >= 0).all() and (shares["ci_high"] <= 1).all()
     assert (compared / "figures" / "compare.png").stat().st_size > 10_000
     assert (compared / "figures" / "compare_diff.png").is_file()
 
@@ -258,16 +262,17 @@ def test_sweep_workers_agree_and_resume_reruns_only_missing_runs(tmp_path):
     assert r2.exit_code == 0, r2.output
     runs1 = sorted(p.name for p in (one / "runs").iterdir())
     assert runs1 == sorted(p.name for p in (two / "runs").iterdir()) and len(runs1) == 2 * 2 * 2
-    for h in runs1:
-        for f in ("timeseries", "events", "relationships", "exporters"):
-            assert (one / "runs" / h / f"{f}.parquet").read_bytes() == (two / "runs" / h / f"{f}.parquet").read_bytes()
-    pd.testing.assert_frame_equal(pd.read_parquet(one / "timeseries.parquet"), pd.read_parquet(two / "timeseries.parquet"))
+    for f in ("timeseries", "events", "relationships", "exporters"):
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{f}.parquet"), pd.read_parquet(two / f"{f}.parquet"))
+    # one copy of every row: once combined, a run's folder keeps its outcomes and a marker, not its tables
+    assert not list((one / "runs").rglob("*.parquet"))
+    assert all((one / "runs" / h / "outcomes.json").is_file() and (one / "runs" / h / "combined").is_file() for h in runs1)
     s = pd.read_csv(one / "summary.csv")
     assert sorted(s["choice.beta"].unique()) == [1, 4]
 
     victim = runs1[3]
     kept = {h: snapshot(one / "runs" / h) for h in runs1 if h != victim}
-    old = (one / "runs" / victim / "events.parquet").read_bytes()
+    combined = {f: pd.read_parquet(one / f"{f}.parquet") for f in ("timeseries", "events")}
     shutil.rmtree(one / "runs" / victim)
     again = invoke("sweep", CLASSROOM, *grid, "--out", one, "--resume")
     assert again.exit_code == 0, again.output
@@ -275,7 +280,9 @@ def test_sweep_workers_agree_and_resume_reruns_only_missing_runs(tmp_path):
     status = {r["hash"]: r["status"] for r in m["runs"]}
     assert status[victim] == "done" and all(v == "resumed" for h, v in status.items() if h != victim)
     assert {h: snapshot(one / "runs" / h) for h in kept} == kept  # the other runs were not touched
-    assert (one / "runs" / victim / "events.parquet").read_bytes() == old
+    # the re-run run and the runs read back from the combined tables give the same combined tables
+    for f, df in combined.items():
+        pd.testing.assert_frame_equal(pd.read_parquet(one / f"{f}.parquet"), df)
 
 
 # ---- plot and report from the folder alone -----------------------------------------------------------------

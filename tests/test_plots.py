@@ -31,11 +31,12 @@ def swept(tmp_path_factory) -> Path:
 def _keeper(figs: dict):
     real = P._save
 
-    def keep(fig, path):
+    def keep(fig, path, footnote=""):
         fig.canvas.draw()  # layout final; keep the renderer for measuring text
         fig.renderer = fig.canvas.get_renderer()
         figs[Path(path).stem] = fig
-        return real(fig, path)
+        fig.footnote = footnote
+        return real(fig, path, footnote)
 
     return keep
 
@@ -231,3 +232,47 @@ def test_sweep_figure_splits_a_second_grid_field_and_does_not_join_sampled_point
     ax = next(ax for ax in fig.axes if ax.get_title() == "profit")
     assert ax.get_lines() and all(ln.get_linestyle() in ("None", "none", "") for ln in ax.get_lines()
                                   if ln.get_marker() == "o")
+
+
+# ---- the answer figure and the few-replications note (#17) ----------------------------------------------
+def test_every_figure_of_few_replications_says_so_under_it(made):
+    """The swept folder has 2 replications per group: every figure carries the note a person reads."""
+    assert {"answer", "sweep", "stage_counts", "survival"} <= set(made)
+    for name, fig in made.items():
+        assert fig.footnote.startswith("few replications: 2 per group (< 5)"), name
+        assert any(t.get_text() == fig.footnote for t in fig.texts), name  # drawn on the figure, not just passed
+
+
+def test_wkh_answer_draws_loyalty_against_beta_beside_the_mean_field(tmp_path, drawn):
+    from sim.validation.wkh import mean_field_y
+
+    sc = load_scenario(ROOT / "scenarios" / "wkh2000.yaml", ["replications=2", "ticks=150",
+                                                              "sweep.grid.choice.beta=[0.1, 0.3, 0.5]"])
+    X.sweep(sc, out=tmp_path / "w", figures=False, command=["test"])
+    P.make_figures(tmp_path / "w")
+    ax = drawn["answer"].axes[0]
+    assert ax.get_xlabel() == "choice.beta" and "loyalty" in ax.get_ylabel()
+    lines = _lines(ax)
+    mf = next(ln for ln in ax.get_lines() if ln.get_label() == "mean field (WKH 2000)")
+    betas, ys = np.asarray(mf.get_xdata(), float), np.asarray(mf.get_ydata(), float)
+    assert betas.min() == 0.1 and betas.max() == 0.5
+    # b = beta profit / gamma with the scenario's gamma 0.1 and profit 1, two sellers
+    assert ys[0] == pytest.approx(mean_field_y(2, 1.0)) and ys[-1] == pytest.approx(mean_field_y(2, 5.0))
+    sim_y = lines["uniform (mean, 95% CI)"]
+    s = pd.read_csv(tmp_path / "w" / "summary.csv").groupby("choice.beta")["loyalty_y"].mean()
+    np.testing.assert_allclose(sim_y, s.to_numpy())
+    assert sim_y[0] < 0.65 and sim_y[-1] > 0.9  # found, not arranged: loyal above beta_c, not below
+
+
+def test_dependence_answer_marks_the_shock_on_revenue_and_profit(tmp_path, drawn):
+    sc = load_scenario(ROOT / "scenarios" / "dependence_risk.yaml", ["replications=2", "ticks=40", "lifecycle.shock_tick=25",
+                                                                      "market.buyers.count=120", "policy=[uniform, key_accounts]"])
+    X.run(sc, out=tmp_path / "d", figures=False, command=["test"])
+    P.make_figures(tmp_path / "d")
+    fig = drawn["answer"]
+    over_time = [ax for ax in fig.axes if ax.get_xlabel() == "tick"]
+    assert [ax.get_title() for ax in over_time] == ["revenue over time (mean over runs)", "profit over time (mean over runs)"]
+    for ax in over_time:
+        shock = [ln for ln in ax.get_lines() if ln.get_label() == "key-account shock (tick 25)"]
+        assert len(shock) == 1 and list(shock[0].get_xdata()) == [25, 25]
+    assert fig.texts[0].get_text().startswith("How concentrated is revenue before the key-account shock")

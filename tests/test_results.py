@@ -172,6 +172,7 @@ def test_stage_summary_means_over_runs_and_counts_missing_causes_as_zero():
     })
     ev = pd.DataFrame({
         "run": ["a", "a", "a", "b", "a"], "to_stage": ["dissolved", "dissolved", "dissolved", "dissolved", "exploration"],
+        "from_stage": ["awareness", "expansion", "awareness", "exploration", "awareness"],
         "cause": ["lapsed", "trust_breakdown", "lapsed", "better_alternative", "trial"],
     })
     out = S.stage_summary(ts, ev).set_index("policy")
@@ -183,6 +184,9 @@ def test_stage_summary_means_over_runs_and_counts_missing_causes_as_zero():
     assert out.loc["u", "dissolved: lapsed"] == 1.0 and out.loc["u", "dissolved: better_alternative"] == 0.5
     assert (out.loc["v", causes] == 0).all()  # a run without dissolutions counts zero, not missing
     assert "dissolved: trial" not in out  # only dissolution events
+    # the two kinds: trading (left exploration or later) and awareness; they add up to the dissolutions counted
+    assert out.loc["u", "of which trading"] == 1.0 and out.loc["u", "of which awareness"] == 1.0
+    assert out.loc["v", "of which trading"] == 0.0
 
 
 def test_trading_spells_from_tables():
@@ -198,3 +202,20 @@ def test_trading_spells_from_tables():
     assert sp.loc[0, "duration"] == 7 and sp.loc[0, "dissolved"] and sp.loc[0, "left_stage"] == "expansion"
     assert sp.loc[1, "duration"] == 16 and not sp.loc[1, "dissolved"]
     assert sp.loc[2, "duration"] == 2
+
+
+def test_intervals_stay_in_the_range_of_what_they_measure():
+    near_one = [0.97, 1.0, 0.99]
+    m, lo, hi = S.mean_ci(near_one)
+    assert hi > 1  # the plain t-interval runs past the possible range ...
+    m, lo, hi = S.outcome_ci(near_one, "retention_rate")
+    assert 0 <= lo < m < hi <= 1  # ... the logit one does not
+    counts = [0.0, 1.0, 5.0]
+    assert S.mean_ci(counts)[1] < 0 and S.outcome_ci(counts, "dissolutions")[1] > 0
+    assert S.outcome_ci([1.0, 1.0, 1.0], "fill_rate") == (1.0, 1.0, 1.0)
+    # far from the bounds it is close to the t-interval
+    mid = [0.45, 0.5, 0.55, 0.48, 0.52, 0.5]
+    np.testing.assert_allclose(S.outcome_ci(mid, "retention_rate"), S.mean_ci(mid), atol=0.002)
+    # money can be negative: the plain t-interval
+    assert S.outcome_ci([-5.0, 1.0, 2.0], "profit") == S.mean_ci([-5.0, 1.0, 2.0])
+    assert S.few_replications_note(4).startswith("few replications: 4") and S.few_replications_note(5) == ""

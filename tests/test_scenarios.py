@@ -79,7 +79,7 @@ def test_every_engine_parameter_is_mapped_to_a_unique_path():
     assert len(set(PARAM_PATHS.values())) == len(PARAM_PATHS)
     top = set(Scenario.model_fields)
     assert top == {"name", "description", "seed", "ticks", "replications", "market", "choice", "dynamics",
-                   "lifecycle", "demand", "policy", "policy_mix", "sweep", "outputs"}
+                   "lifecycle", "demand", "policy", "policy_mix", "sweep", "answer", "outputs"}
     for path in PARAM_PATHS.values():
         assert path.split(".")[0] in top
 
@@ -91,7 +91,7 @@ def test_defaults_give_exactly_the_engine_defaults():
 
 @pytest.mark.parametrize("p", PARAMS, ids=lambda p: p.name)
 def test_each_parameter_reaches_the_engine_through_its_path(p):
-    value = other_value(p)
+    value = 150 if p.name == "shock_tick" else other_value(p)  # a shock must fall inside the run's 200 ticks
     sc = Scenario.from_dict(nested(PARAM_PATHS[p.name], value))
     kw = sc.model_kwargs()
     assert kw[p.name] == value
@@ -102,9 +102,10 @@ def test_each_parameter_reaches_the_engine_through_its_path(p):
 @pytest.mark.parametrize("p", [p for p in PARAMS if p.kind in (int, float)], ids=lambda p: p.name)
 def test_ranges_come_from_params(p):
     path = PARAM_PATHS[p.name]
+    long = {"ticks": 1_000_000} if p.name == "shock_tick" else {}  # a shock must fall inside the run's ticks
     for edge in (p.low, p.high):
         if edge is not None and abs(edge) < 2**62:
-            assert Scenario.from_dict(nested(path, p.kind(edge))).get(path) == edge
+            assert Scenario.from_dict({**nested(path, p.kind(edge)), **long}).get(path) == edge
     step = 1 if p.kind is int else max(1e-6, 1e-6 * max(abs(p.low or 0), abs(p.high or 0)))
     if p.low is not None:
         msg = error_of(Scenario.from_dict, nested(path, p.kind(p.low - step)), "f.yaml")
@@ -203,6 +204,28 @@ def test_study_scenarios_vary_what_they_study():
     assert shares == sorted(shares) and shares[0] == 0 and shares[-1] == 1
     dep = load_scenario(SCEN / "dependence_risk.yaml")
     assert 0 < dep.model_kwargs()["shock_tick"] < dep.ticks and "key_accounts" in dep.policies
+
+
+def test_a_shock_outside_the_run_is_refused_with_one_line():
+    for over, allowed in ((["ticks=60"], "[1, 60]"), (["lifecycle.shock_tick=0"], "[1, 200]")):
+        msg = error_of(load_scenario, SCEN / "dependence_risk.yaml", over)
+        assert "lifecycle.shock_tick" in msg and allowed in msg and "never happen" in msg, msg
+    assert load_scenario(SCEN / "dependence_risk.yaml", ["ticks=120"]).ticks == 120  # the last tick is inside
+
+
+def test_every_shipped_scenario_declares_its_question_and_answer():
+    from sim.outcomes import OUTCOMES
+
+    for f in sorted(SCEN.glob("*.yaml")):
+        sc = load_scenario(f)
+        assert len(sc.answer.question) > 20 and sc.answer.question.endswith("?"), f.name
+        assert sc.answer.outcomes and set(sc.answer.outcomes) <= set(OUTCOMES), f.name
+    assert load_scenario(SCEN / "wkh2000.yaml").answer.outcomes == ["loyalty_y"]
+    assert "choice.beta" in load_scenario(SCEN / "wkh2000.yaml").sweep.grid
+    assert {"revenue", "profit"} <= set(load_scenario(SCEN / "dependence_risk.yaml").answer.over_time)
+    assert "value_lost_undetected" in load_scenario(SCEN / "excessive_trust.yaml").answer.outcomes
+    msg = error_of(load_scenario, SCEN / "classroom.yaml", ["answer.outcomes=[loyalty]"])
+    assert "answer.outcomes[0]" in msg and "loyalty_y" in msg
 
 
 def test_wkh2000_is_the_pure_reinforcement_market():

@@ -110,3 +110,38 @@ def test_resume_reruns_nothing(played, tmp_path):
     again = run_tournament(PARAMS, POLICIES, root, replications=3, seed=5, resume=True, figures=False)
     assert {p: p.stat().st_mtime_ns for p in (root / "runs").rglob("outcomes.json")} == stamps
     pd.testing.assert_frame_equal(again["matches"], pd.read_csv(root / "matches.csv"), check_dtype=False)
+
+
+# ---- the command ------------------------------------------------------------------------------
+def _relsim(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600)
+
+
+SCENARIO = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "scenarios" / "policy_tournament.yaml")
+SMALL_SETS = ["--set", "policy=[uniform, key_accounts]", "--set", "ticks=30", "--set", "market.buyers.count=150",
+              "--set", "market.exporters.count=8", "--replications", "2"]
+
+
+def test_the_command_prints_the_gain_from_switching_and_writes_the_folder(tmp_path):
+    res = _relsim("tournament", SCENARIO, *SMALL_SETS, "--out", str(tmp_path / "t"), cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "gain from switching" in res.stdout and "key_accounts" in res.stdout and "few replications" in res.stdout
+    pay = pd.read_csv(tmp_path / "t" / "payoffs.csv")
+    row = pay[(pay.focal == "key_accounts") & (pay.field == "uniform") & (pay.outcome == "profit")
+              & (pay.payoff == "switching_gain")].iloc[0]
+    assert f"{row['diff_pct']:+.1f}%" in res.stdout  # the printed number is the table's
+    assert (tmp_path / "t" / "figures" / "tournament.png").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--focal-share", "1.5"], "--focal-share 1.5 is not allowed"),
+    (["--set", "policy=uniform"], "policy: 'uniform' is not allowed"),
+])
+def test_the_command_refuses_bad_input_in_one_line(tmp_path, args, message):
+    res = _relsim("tournament", SCENARIO, *args, "--out", str(tmp_path / "t"), cwd=tmp_path)
+    assert res.returncode == 2 and message in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "t").exists()

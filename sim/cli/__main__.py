@@ -1,0 +1,5 @@
+"""``python -m sim.cli``: the relsim command line."""
+
+from . import app
+
+app()
