@@ -93,6 +93,16 @@ OVER_TIME_LABELS: dict[str, str] = {
 }
 
 
+#: which way is better for the outcomes a comparison ranks (+1: more is better, -1: less is better)
+BETTER: dict[str, int] = {
+    "retention_rate": 1, "retention_per_tick": 1, "profit": 1, "revenue": 1, "clv": 1, "mean_duration": 1,
+    "customers_won": 1, "mean_trust": 1, "mean_commitment": 1, "fill_rate": 1, "loyalty_y": 1,
+    "cost_per_acquired_customer": -1, "cost_per_retained_customer": -1, "dissolutions": -1, "forecast_mape": -1,
+    "inventory_cost": -1, "acquisition_spend": -1, "retention_spend": -1, "programme_cost": -1,
+    "undetected_acts": -1, "value_lost_undetected": -1, "revenue_hhi": -1,
+}
+
+
 def label(name: str) -> str:
     """The short label of an outcome (its name when it has none)."""
     return SHORT_LABELS.get(name, name)

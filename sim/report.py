@@ -123,9 +123,11 @@ def compare_text(table: pd.DataFrame) -> pd.DataFrame:
     """The compare table with mean [CI] and diff [CI] as strings."""
     rows = []
     for r in table.itertuples(index=False):
+        pct = "" if r.diff_pct != r.diff_pct or r.verdict == "reference" else f" ({r.diff_pct:+.1f}%)"
         rows.append({"outcome": r.outcome, "policy": r.policy, "n": r.n,
                      "mean [95% CI]": interval(r.mean, r.ci_low, r.ci_high),
-                     "difference from first [95% CI]": interval(r.diff, r.diff_low, r.diff_high)})
+                     "difference from first [95% CI]": interval(r.diff, r.diff_low, r.diff_high) + pct,
+                     "verdict": f"#{r.rank} {r.verdict}"})
     return pd.DataFrame(rows)
 
 

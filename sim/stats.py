@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import special as _sp
 from scipy import stats as _st
 
-from .outcomes import bounds
+from .outcomes import BETTER, bounds
 
 #: outcomes compared across policies (summary column -> label with unit)
 COMPARE_OUTCOMES: dict[str, str] = {
@@ -94,7 +94,10 @@ def compare_table(summary: pd.DataFrame, outcomes=None, level: float = 0.95, bas
 
     Runs are paired on (point, replication): under common random numbers those
     share a seed. ``baseline`` defaults to the first policy in ``summary``'s order.
-    Columns: outcome, policy, n, mean, ci_low, ci_high, diff, diff_low, diff_high.
+    Columns: outcome, policy, n, mean, ci_low, ci_high, diff, diff_low, diff_high, pairs, and the verdict:
+    ``diff_pct`` (the difference in % of the baseline's mean), ``verdict`` (better / worse than the baseline
+    when the paired interval excludes 0, in the outcome's good direction ``sim.outcomes.BETTER``; no
+    detectable difference; reference) and ``rank`` (1 = the best mean; ties share a rank).
     """
     outcomes = list(outcomes or COMPARE_OUTCOMES)
     policies = list(dict.fromkeys(summary["policy"]))
@@ -111,9 +114,46 @@ def compare_table(summary: pd.DataFrame, outcomes=None, level: float = 0.95, bas
                 d, dlo, dhi = 0.0, float("nan"), float("nan")
             else:
                 d, dlo, dhi = paired_diff_ci(cur.loc[common, out], base.loc[common, out], level)
+            ref = float(base[out].mean())
+            good = BETTER.get(out, 1)
+            if pol == baseline:
+                verdict = "reference"
+            elif dlo == dlo and (dlo > 0 or dhi < 0):
+                verdict = "better" if (dlo > 0) == (good > 0) else "worse"
+            else:
+                verdict = "no detectable difference"
             rows.append(dict(outcome=out, policy=pol, n=int(cur[out].notna().sum()), mean=m, ci_low=lo, ci_high=hi,
-                             diff=d, diff_low=dlo, diff_high=dhi, pairs=int(len(common))))
-    return pd.DataFrame(rows)
+                             diff=d, diff_low=dlo, diff_high=dhi, pairs=int(len(common)),
+                             diff_pct=100.0 * d / abs(ref) if ref and ref == ref else float("nan"), verdict=verdict))
+    table = pd.DataFrame(rows)
+    if len(table):
+        signed = table["mean"] * table["outcome"].map(lambda o: BETTER.get(o, 1))
+        table["rank"] = signed.groupby(table["outcome"]).rank(ascending=False, method="min").astype("Int64")
+    return table
+
+
+#: outcome pairs that can disagree, and why (``disagreements``)
+_WHY = {
+    ("retention_rate", "dissolutions"): "the retention rate follows the relationships live at mid-run; dissolutions "
+    "count every trading relationship that ended, including those won later: a policy that wins more customers "
+    "can lose more of them and still keep a larger share of its mid-run base",
+    ("profit", "clv"): "CLV is per relationship and net of contact money only; profit is per market and also bears "
+    "acquisition, programme and inventory costs and depends on how many relationships there are",
+    ("retention_rate", "profit"): "keeping customers is not free: the retention spend and programme costs that keep "
+    "them can outweigh the margin they bring",
+}
+
+
+def disagreements(table: pd.DataFrame) -> list[str]:
+    """One line per policy and pair of outcomes whose verdicts point opposite ways, with the reason."""
+    lines = []
+    verdicts = table.set_index(["policy", "outcome"])["verdict"]
+    for pol in dict.fromkeys(table["policy"]):
+        for (a, b), why in _WHY.items():
+            va, vb = verdicts.get((pol, a)), verdicts.get((pol, b))
+            if {va, vb} == {"better", "worse"}:
+                lines.append(f"{pol}: {a} {va} but {b} {vb}, because {why}")
+    return lines
 
 
 def policy_means(summary: pd.DataFrame, outcomes, level: float = 0.95) -> pd.DataFrame:

@@ -173,14 +173,18 @@ def compare(
     for i, r in enumerate(text.itertuples(index=False)):
         if prev is not None and r.outcome != prev:
             sections.append(i - 1)
-        rows.append([label(r.outcome) if r.outcome != prev else "", r.policy, r[3], r[4]])
+        rows.append([label(r.outcome) if r.outcome != prev else "", r.policy, r[3], r[4], r[5]])
         prev = r.outcome
     con = console()
     question = sc.answer.question or sc.description or sc.name
     show(con, f"{sc.name}: {' '.join(question.split())}\n{plural(sc.replications, 'replication')} per policy, "
          f"common random numbers; differences are paired, vs {sc.policies[0]!r}",
-         ["outcome", "policy", "mean [95% CI]", "difference from first [95% CI]"], rows, keys=2,
+         ["outcome", "policy", "mean [95% CI]", "difference from first [95% CI]", "rank, verdict"], rows, keys=2,
          names=sc.policies, sections=sections)
+    from ..stats import disagreements
+
+    for line in disagreements(res.table):
+        con.print(f"note: {line}")
     _few(con, res.summary)
     con.print(f"table: {res.path / 'compare.csv'}")
     _finish(con, res)
