@@ -32,6 +32,8 @@ class Settings:
     re_markets: tuple[str, ...] | None = None
     re_reps: int = 1
     re_size: dict = field(default_factory=dict)
+    # policy tournament: overrides of scenarios/policy_tournament.yaml (none: the file as shipped)
+    tournament_overrides: tuple[str, ...] = ()
     # sensitivity
     morris_trajectories: int = 4
     sobol_n: int = 8
@@ -55,6 +57,8 @@ QUICK = Settings(
     re_markets=("baseline", "partnership"),
     re_reps=1,
     re_size=dict(ticks=120, burn_in=30, n_buyers=200, n_exporters=10),
+    tournament_overrides=("policy=[uniform, key_accounts, customer_database]", "replications=3", "ticks=80",
+                          "market.buyers.count=200", "market.exporters.count=8"),
     morris_trajectories=4,
     sobol_n=8,
     sa_size=Size(n_exporters=5, n_buyers=100, ticks=80, burn_in=20),
