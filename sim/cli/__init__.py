@@ -14,7 +14,29 @@ usage errors (unknown option, bad integer, missing argument) are also reported a
 exit code 2 by ``RelsimGroup``.
 """
 
-from . import commands  # noqa: F401  (registers the commands on the app)
-from .base import app, fail, scenario_or_fail
+import os
+import sys
 
-__all__ = ["app", "fail", "scenario_or_fail"]
+__all__ = ["app", "fail", "scenario_or_fail", "main"]
+
+
+def __getattr__(name: str):
+    """``app`` (with every command registered), ``fail`` and ``scenario_or_fail``, imported on first use: the
+    package itself imports nothing, so that a Ctrl-C at once after ``relsim`` is typed is already ``main``'s."""
+    if name in ("app", "fail", "scenario_or_fail"):
+        from . import base, commands  # noqa: F401  (importing commands registers them on the app)
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'sim.cli' has no attribute {name!r}")
+
+
+def main() -> None:
+    """The ``relsim`` command: the typer app, with a Ctrl-C that lands outside a command's own handling
+    (while Python starts, or inside compiled code) reported as one line and exit code 130."""
+    try:
+        from . import base, commands  # noqa: F401
+
+        base.app(prog_name="relsim")
+    except KeyboardInterrupt:
+        os.write(2, b"relsim: interrupted\n")
+        raise SystemExit(130) from None

@@ -1,5 +1,5 @@
 """``python -m sim.cli``: the relsim command line."""
 
-from . import app
+from . import main
 
-app()
+main()

@@ -55,6 +55,17 @@ class Invocation:
         return shlex.join([*args, *self.extra, "--resume", str(root)])
 
 
+def _from_interrupt(e: BaseException) -> bool:
+    """Whether ``e`` was raised while handling a KeyboardInterrupt (anywhere down its chain)."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def describe(e: BaseException) -> str:
     """An exception as a short phrase: ``<file>: No space left on device`` or ``<type>: <first line>``."""
     if isinstance(e, OSError) and e.strerror:
@@ -203,7 +214,10 @@ def experiment(inv: Invocation, sc, out: Optional[Path], force: bool, resume: Op
                      command=["relsim", *sys.argv[1:]], executor=engine)
     except (R.ResultsExistError, R.NotResultsError) as e:
         fail(str(e))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as e:
+        # a Ctrl-C that lands inside compiled code comes back as a SystemError raised from the interrupt
+        if isinstance(e, SystemError) and not _from_interrupt(e):
+            raise
         done = sum(R.is_complete(root, s.hash) for s in {s.hash: s for s in specs}.values())
         click.echo(f"interrupted: {done} of {plural(len({s.hash for s in specs}), 'run')} complete in {root}; "
                    f"resume with: {again}", err=True)
@@ -212,7 +226,7 @@ def experiment(inv: Invocation, sc, out: Optional[Path], force: bool, resume: Op
         full = e.errno in (errno.ENOSPC, errno.EDQUOT)
         fail(f"{root}: cannot write results ({describe(e)}); the complete runs are kept; "
              f"{'free some space' if full else 'fix the folder'} and resume with: {again}")
-    except ValueError as e:  # a results folder edited by hand, read back on resume
+    except (ValueError, RuntimeError) as e:  # a results folder edited by hand, read back on resume
         if resume is None:
             raise
         fail(f"{root}: cannot resume ({describe(e)}); allowed: a results folder as relsim wrote it, or another --out")
