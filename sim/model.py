@@ -102,6 +102,7 @@ class MarketModel(mesa.Model):
         #: the retention policies of the market; exporter e runs ``policies[exporters.policy[e]]``
         self.policies = assignment.policies
         self.exporters.policy = assignment.code
+        self._initial_policy = assignment.code.copy()  # the exporter table says where each exporter started
         for name, value in effects(assignment)._asdict().items():
             setattr(self.exporters, name, value)
         self._shares: list[tuple[int, int, int]] = []  # (tick, policy code, active exporters running it)
@@ -265,6 +266,8 @@ class MarketModel(mesa.Model):
             {
                 "exporter": np.arange(ex.n),
                 "exporter_policy": pd.Categorical.from_codes(ex.policy, categories=[p.name for p in self.policies]),
+                "initial_policy": pd.Categorical.from_codes(self._initial_policy,
+                                                            categories=[p.name for p in self.policies]),
                 "quality": ex.quality,
                 "price": ex.price,
                 "opportunism": ex.opportunism,

@@ -724,7 +724,9 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
             ax.set_ylabel("focal policy")
         ax.set_title(f"{outcome_label(out)}: gain from switching", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8, label="% of staying with the field's policy")
-    fig.suptitle("Tournament: focal exporters' gain from running the row policy among the column policy "
-                 "(mean, 95% CI; hatched: no detectable difference)", fontsize=9)
+    title = ("Tournament: focal exporters' gain from running the row policy among the column policy "
+             "(mean, 95% CI; hatched: no detectable difference)")
+    few = few_replications_note(int(pay["n"].min())) if len(pay) else ""
+    fig.suptitle(title + (f"\n{few}" if few else ""), fontsize=9, color="black")
     (folder / "figures").mkdir(exist_ok=True)
     return _save(fig, folder / "figures" / "tournament.png")

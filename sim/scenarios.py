@@ -32,7 +32,8 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError, create_model, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError,
+                      create_model, field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from .parameters import PARAMS, Param
@@ -409,6 +410,13 @@ class Scenario(_ScenarioBase):
         """The file this scenario was read from (or ``<scenario>``)."""
         return self._source
 
+    @model_validator(mode="after")
+    def _one_way_to_give_policies(self):
+        if self.policy_mix is not None and isinstance(self.policy, list) and len(self.policy) > 1:
+            raise PydanticCustomError("policy_mix_and_list", "a list of policies to compare and a policy_mix are not "
+                                      "allowed together; expected one of them (--set policy_mix=null drops the mix)")
+        return self
+
     @property
     def policies(self) -> list[str]:
         """The policies to run, the reference (first) one first; with a ``policy_mix``, its label (one market)."""
@@ -554,6 +562,8 @@ def _from_validation(err: ValidationError, source: str, lines: dict | None, orig
         if via:
             out = ScenarioError(source, out.field, f"{out.problem} {via}", value=value, allowed=out.allowed, line=line)
         return out
+    if e["type"] == "policy_mix_and_list":
+        return ScenarioError(source, "policy_mix", e["msg"] + (f" {via}" if via else ""), line=line)
     if e["type"].startswith("policy"):
         problem = f"{_show(value)} is not allowed: {e['msg']}"
         return ScenarioError(source, path, problem + (f" {via}" if via else ""), value=value, line=line)
@@ -764,7 +774,7 @@ def _known_path(path: str) -> bool:
         if path.startswith(prefix) and len(path) > len(prefix):
             return True
     return path in ("sweep.grid", "sweep.sample", "sweep.sample.method", "sweep.sample.n", "sweep.sample.bounds",
-                    "answer", "answer.question", "answer.outcomes", "answer.over_time")
+                    "answer", "answer.question", "answer.outcomes", "answer.over_time", "policy_mix")
 
 
 def _set_path(data: dict, path: str, value: Any, source: str, text: str) -> None:

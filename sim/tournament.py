@@ -34,6 +34,7 @@ from scipy import stats
 
 from . import results as R
 from .experiments import DEFAULT_TICKS, RunSpec, execute, run_seed
+from .outcomes import BETTER
 from .parameters import validate
 from .policies import assign_policies, mix_counts
 from .streams import draw_seed
@@ -46,6 +47,7 @@ OUTCOMES = {
     "revenue": "revenue over the run, per exporter [money]",
     "retention_rate": "share of the exporter's trading relationships live at t0 = T//2 still live at T [0-1]",
     "customers_won": "trial orders received over the run, per exporter [count]",
+    "cost_per_acquired_customer": "the exporter's acquisition spend per customer won [money]",
     "clv": "mean customer lifetime value of the exporter's trading relationships [money]",
 }
 
@@ -120,7 +122,7 @@ def exporter_outcomes(root: Path, run_hash: str, focal: np.ndarray) -> pd.DataFr
     live_t0 = (traded["start"] <= t0) & ((traded["ended"] < 0) | (traded["ended"] > t0))
     cohort = traded[live_t0]
     kept = cohort.groupby("exporter")["ended"].apply(lambda e: float((e < 0).mean()))
-    out = ex[["exporter", "profit", "revenue", "customers_won", "clv"]].copy()
+    out = ex[["exporter", "profit", "revenue", "customers_won", "cost_per_acquired_customer", "clv"]].copy()
     out["retention_rate"] = out["exporter"].map(kept)
     out["focal"] = out["exporter"].isin(focal)
     return out
@@ -171,10 +173,13 @@ def payoff_table(matches: pd.DataFrame) -> pd.DataFrame:
                     ("switching_gain", f[out] - stay[out].reindex(f.index), stay[out]),
                 ):
                     r = _paired(d.to_numpy(float), base.to_numpy(float))
+                    good = BETTER.get(out, 1)
                     if payoff == "switching_gain" and x == y:
                         r.update(diff=0.0, low=0.0, high=0.0, diff_pct=0.0, low_pct=0.0, high_pct=0.0)
-                    verdict = ("better" if r["low"] > 0 else "worse" if r["high"] < 0
-                               else "no detectable difference")
+                    if r["low"] > 0 or r["high"] < 0:  # in the outcome's good direction (a cost: lower is better)
+                        verdict = "better" if (r["low"] > 0) == (good > 0) else "worse"
+                    else:
+                        verdict = "no detectable difference"
                     rows.append(dict(focal=x, field=y, outcome=out, payoff=payoff, verdict=verdict,
                                      focal_mean=float(f[out].mean()), **r))
     return pd.DataFrame(rows)

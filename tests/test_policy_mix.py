@@ -222,3 +222,28 @@ def test_bad_levers_name_the_field(kw, message):
     with pytest.raises(ValueError) as err:
         m.set_levers(kw.pop("exporter"), **kw)
     assert message in str(err.value)
+
+
+def test_policy_mix_can_be_set_or_dropped_from_the_command_line_and_not_combined_with_a_list():
+    from sim.scenarios import ScenarioError, Scenario
+
+    import yaml
+
+    sc = Scenario.from_dict(yaml.safe_load(MIX_SCENARIO))
+    other = sc.with_overrides({"policy_mix": {"key_accounts": 0.25, "uniform": 0.75}})
+    assert other.model_kwargs()["policy_mix"] == {"key_accounts": 0.25, "uniform": 0.75}
+    dropped = sc.with_overrides({"policy_mix": None, "policy": ["uniform", "at_risk"]})
+    assert dropped.policies == ["uniform", "at_risk"] and "policy_mix" not in dropped.model_kwargs()
+    with pytest.raises(ScenarioError, match="a list of policies to compare and a policy_mix are not allowed together"):
+        sc.with_overrides({"policy": ["uniform", "at_risk"]})
+
+
+def test_the_exporter_table_says_where_each_exporter_started():
+    m = sim.MarketModel(rng=3, n_exporters=20, n_buyers=500, initial_relationships=2.0, imitation_every=10,
+                        imitation_strength=1.0, policy_mix={"customer_database": 0.5, "uniform": 0.5},
+                        database_cost=20.0)
+    m.run_for(80)
+    t = m.exporter_table
+    assert (t["initial_policy"] == "customer_database").sum() == 10
+    moved = t["initial_policy"].astype(str) != t["exporter_policy"].astype(str)
+    assert moved.sum() >= 1 and np.array_equal(m.exporters.policy == 0, t["exporter_policy"] == "customer_database")

@@ -145,3 +145,13 @@ def test_the_command_refuses_bad_input_in_one_line(tmp_path, args, message):
     res = _relsim("tournament", SCENARIO, *args, "--out", str(tmp_path / "t"), cwd=tmp_path)
     assert res.returncode == 2 and message in res.stderr, res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and not (tmp_path / "t").exists()
+
+
+def test_plot_redraws_a_tournament_and_report_says_what_to_read(played, tmp_path):
+    root, _ = played
+    png = root / "figures" / "tournament.png"
+    png.unlink()
+    res = _relsim("plot", str(root), cwd=tmp_path)
+    assert res.returncode == 0 and png.is_file(), res.stderr
+    res = _relsim("report", str(root), cwd=tmp_path)
+    assert res.returncode == 2 and "payoffs.csv" in res.stderr and len(res.stderr.strip().splitlines()) == 1

@@ -309,7 +309,8 @@ def _results_or_fail(results_dir: Path) -> None:
     if not isinstance(m, dict) or not isinstance(m.get("runs"), list):
         fail(f"{results_dir}: {R.MANIFEST} is not a relsim manifest (no list of runs); allowed: a results folder as "
              "relsim wrote it")
-    missing = [f for f in ("summary.csv", *(f"{t}.parquet" for t in R.TABLES)) if not (results_dir / f).is_file()]
+    needed = ("payoffs.csv",) if m.get("kind") == "tournament" else ("summary.csv", *(f"{t}.parquet" for t in R.TABLES))
+    missing = [f for f in needed if not (results_dir / f).is_file()]
     if missing:
         fail(f"{results_dir}: {missing[0]}: missing; allowed: a complete results folder (rerun, or --resume it)")
 
@@ -330,10 +331,15 @@ def _from_folder(results_dir: Path, make):
 
 @app.command()
 def plot(results_dir: Path = typer.Argument(..., help="a results folder", metavar="DIR")) -> None:
-    """Make figures/*.png from the files of a results folder alone."""
-    from ..plots import make_figures
+    """Make figures/*.png from the files of a results folder alone (a tournament's: figures/tournament.png)."""
+    from .. import results as R
+    from ..plots import make_figures, tournament_figure
 
     con = console()
+    _results_or_fail(results_dir)
+    if R.read_manifest(results_dir).get("kind") == "tournament":
+        con.print(str(_from_folder(results_dir, tournament_figure)))
+        return
     for p in _from_folder(results_dir, make_figures):
         con.print(str(p))
 
@@ -345,8 +351,14 @@ def report(results_dir: Path = typer.Argument(..., help="a results folder", meta
     It opens with the scenario's question and what answers it. Figures already in figures/ are used; when there
     are none they are made first (as `relsim plot` does).
     """
+    from .. import results as R
     from ..report import write_report
 
+    _results_or_fail(results_dir)
+    if R.read_manifest(results_dir).get("kind") == "tournament":
+        fail(f"{results_dir}: a tournament has no report.html yet; allowed: a folder written by relsim run, compare or "
+             "sweep (a tournament's results are payoffs.csv, matches.csv and figures/tournament.png; relsim plot "
+             "redraws the figure)")
     console().print(str(_from_folder(results_dir, write_report)))
 
 
