@@ -29,6 +29,8 @@ import inspect
 import json
 import math
 import os
+import warnings
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,11 @@ from sim.parameters import BY_NAME, DEFAULTS
 from sim.vocab import CAUSES, DISSOLUTION_CAUSES, STAGES
 
 SCENARIO_ENV = "RELSIM_DASHBOARD_SCENARIO"
+
+# solara warns at every page load served on an address other than "localhost" (127.0.0.1, a classroom's
+# network) that its session cookie falls back to samesite=lax: expected over plain http, and a dozen
+# lines per browser connection in the teacher's terminal
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 #: stage -> colour, shared by the stage chart and the network's edges
 STAGE_COLORS = {
@@ -262,8 +269,8 @@ def pending_changes(model: ClassroomMarket, controls: dict[str, Any]) -> dict[st
 def summary_lines(model: ClassroomMarket, controls: dict[str, Any] | None = None) -> list[str]:
     """Plain lines: tick and size; the running market's settings; what the next Reset changes; counts.
 
-    ``controls`` are the controls' current positions (name -> value); without them
-    the "next Reset" line is left out.
+    ``controls`` are the controls' current positions (name -> value); the "next Reset" line
+    appears only when one of them differs from the running market.
     """
     p = model.p
     lines = [
@@ -278,9 +285,6 @@ def summary_lines(model: ClassroomMarket, controls: dict[str, Any] | None = None
             lines.append("⟳ Next Reset: " + " · ".join(
                 f"{LABELS[k].lower()} {_fmt(k, old)} → {_fmt(k, new)}" for k, (old, new) in changes.items())
                 + " — press Reset to apply")
-        else:
-            lines.append("Next Reset: no change (the controls match the running market). "
-                         "Controls take effect when you press Reset.")
     if not model.steps:
         return lines + ["Press Step or ▶ to start the market."]
     last = model.timeseries.iloc[-1]
@@ -435,8 +439,6 @@ def Summary(model):
         for line in lines[1:]:
             if line.startswith("⟳ Next Reset:"):  # controls moved since the last Reset
                 solara.Text(line, classes=["relsim-pending"], style={"color": "#b35900", "font-weight": "bold"})
-            elif line.startswith("Next Reset:"):
-                solara.Text(line, style={"color": "#666666", "font-style": "italic"})
             else:
                 solara.Text(line)
     return col
@@ -460,22 +462,36 @@ SEED_MAX = 999
 LABELS = {**{k: v[0] for k, v in CONTROLS.items()}, "policy": "Retention policy", "rng": "Seed"}
 
 
+def representable(value: float, lo: float, hi: float, step: float) -> tuple[float, float, float]:
+    """A slider's (min, max, step) widened and refined so that ``value`` is one of its positions.
+
+    The range grows to include ``value``; the step becomes the largest divisor of the usual step that
+    reaches ``value`` from ``min`` in whole steps (exact decimal arithmetic: 120 buyers on a 50-step
+    slider from 50 give a step of 10; a spread of 0.65 on a 0.1-step slider gives 0.05).
+    """
+    lo, hi = min(lo, value), max(hi, value)
+    scale = 10**9  # steps on a grid of 1e-9: the decimals a scenario file holds, not binary fractions
+    units = math.gcd(round(step * scale), round((value - lo) * scale)) or round(step * scale)
+    fine = Fraction(units, scale)
+    return lo, hi, (int(fine) if fine.denominator == 1 else float(fine))
+
+
 def model_params(base: dict[str, Any] | None = None, seed: int = 1) -> dict[str, Any]:
     """SolaraViz ``model_params``: the classroom controls plus every other kwarg of ``base`` fixed.
 
-    Sliders start at ``base``'s values (the defaults without a scenario); a slider's
-    range widens to include a scenario value outside it.
+    Sliders start at ``base``'s values (the defaults without a scenario); a slider's range and step
+    adapt so that a scenario's value is one of its positions (``representable``), the seed's too.
     """
     base = dict(DEFAULTS if base is None else {**DEFAULTS, **base})
     params: dict[str, Any] = {}
     for name, (label, widget, lo, hi, step) in CONTROLS.items():
         value = base[name]
-        params[name] = {"type": widget, "label": label, "value": value,
-                        "min": min(lo, value), "max": max(hi, value), "step": step}
+        lo, hi, step = representable(value, lo, hi, step)
+        params[name] = {"type": widget, "label": label, "value": value, "min": lo, "max": hi, "step": step}
     params["policy"] = {"type": "Select", "label": "Retention policy", "value": base["policy"],
                         "values": sorted(POLICIES)}
-    params["rng"] = {"type": "SliderInt", "label": "Seed", "value": int(seed) % (SEED_MAX + 1),
-                     "min": 0, "max": SEED_MAX, "step": 1}
+    params["rng"] = {"type": "SliderInt", "label": "Seed", "value": int(seed), "min": 0,
+                     "max": max(SEED_MAX, int(seed)), "step": 1}
     for name, value in base.items():
         if name not in params and value != DEFAULTS[name]:
             params[name] = value  # fixed: from the scenario file
@@ -510,11 +526,18 @@ _BASE, _SEED = scenario_kwargs(os.environ.get(SCENARIO_ENV))
 PARAMS_UI = model_params(_BASE, _SEED)
 TITLE = "relsim classroom" + (f": {os.path.basename(os.environ[SCENARIO_ENV])}" if os.environ.get(SCENARIO_ENV) else "")
 
-#: the sidebar's sliders: label above a full-width track, so the value in the label never moves the track
+#: the sidebar's sliders: label above a full-width track, so the value in the label never moves the track;
+#: Mesa's own settings (play and render interval, threads), its "Information" card (model time; the summary
+#: shows the tick) and its single "Page 0" tab are hidden: the class sees Reset, ▶ and Step, the market's
+#: controls, and the charts
 CSS = """
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
 .v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
+.v-navigation-drawer .v-card:first-of-type .v-input__slider, .v-navigation-drawer .v-card:first-of-type .v-input--checkbox,
+.v-navigation-drawer .v-card:first-of-type .v-input--selection-controls,
+.v-navigation-drawer .v-card:last-of-type { display: none !important; }
+.v-tabs { display: none !important; }
 """
 
 

@@ -1,4 +1,4 @@
-"""Figures of a results folder, computed from its written files alone (matplotlib, Agg).
+"""Figures of a results folder, computed from its written files alone (matplotlib figures outside pyplot: no backend is chosen).
 
 ``make_figures(folder)`` reads timeseries/events/relationships/exporters.parquet,
 summary.csv, compare.csv and manifest.json and writes ``figures/*.png``:
@@ -30,15 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from . import results as R  # noqa: E402
-from .stats import COMPARE_OUTCOMES, SHORT_LABELS, hazard_by_age, kaplan_meier, mean_ci, trading_spells  # noqa: E402
+from . import results as R
+from .stats import COMPARE_OUTCOMES, SHORT_LABELS, hazard_by_age, kaplan_meier, mean_ci, trading_spells
 
 STAGE_COLS = ("n_awareness", "n_exploration", "n_expansion", "n_commitment")
 STAGE_COLOURS = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
@@ -59,6 +57,12 @@ def fmt_value(v) -> str:
     if isinstance(v, (float, np.floating)):
         return f"{float(v):.4g}"
     return str(v)
+
+def subplots(nrows=1, ncols=1, *, figsize, layout=None, **kw):
+    """A figure and its axes made outside pyplot: no backend is chosen and no figure is left open."""
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
 
 
 def _short_names(cols: list[str]) -> dict[str, str]:
@@ -114,7 +118,7 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
     runs = summary.groupby(["point", "policy"], sort=False).size()
     if not by_point:
         point = int(pts["point"].iloc[0]) if len(pts) else 0
-        cmap = plt.get_cmap("tab10")
+        cmap = matplotlib.colormaps["tab10"]
         keys = [(point, p) for p in pols]
         return Groups(keys=keys, labels={k: k[1] for k in keys}, colours={k: cmap(i % 10) for i, k in enumerate(keys)},
                       styles={k: "-" for k in keys}, policies=pols, points=[point], sweep_cols=cols,
@@ -136,10 +140,10 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
             keys.append(k)
             if len(pols) == 1:
                 labels[k] = plabel[p]
-                colours[k] = plt.get_cmap("tab10")(i % 10) if n <= 10 else plt.get_cmap("viridis")(i / max(n - 1, 1))
+                colours[k] = matplotlib.colormaps["tab10"](i % 10) if n <= 10 else matplotlib.colormaps["viridis"](i / max(n - 1, 1))
             else:
                 labels[k] = f"{pol} · {plabel[p]}"
-                colours[k] = plt.get_cmap(_FAMILIES[j % len(_FAMILIES)])(0.45 + 0.5 * (i / max(n - 1, 1)))
+                colours[k] = matplotlib.colormaps[_FAMILIES[j % len(_FAMILIES)]](0.45 + 0.5 * (i / max(n - 1, 1)))
             styles[k] = _STYLES[j % len(_STYLES)] if len(pols) > 1 else "-"
     return Groups(keys=keys, labels=labels, colours=colours, styles=styles, policies=pols, points=order,
                   point_labels=plabel, sweep_cols=cols, runs={k: int(runs.get(k, 0)) for k in keys}, note=note)
@@ -180,7 +184,6 @@ def _readable_ticks(axis) -> None:
 def _save(fig, path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return R.atomic_write_bytes(path, buf.getvalue())
 
 
@@ -198,7 +201,7 @@ def stage_counts(ts: pd.DataFrame, path: Path, G: Groups) -> Path:
         cols = min(n, 3)
         rows = int(np.ceil(n / cols))
         cells = list(G.keys)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.3 * rows), squeeze=False, sharey=True,
+    fig, axes = subplots(rows, cols, figsize=(4.8 * cols, 3.3 * rows), squeeze=False, sharey=True,
                              layout="constrained")
     for ax, key in zip(axes.flat, cells):
         g = G.select(ts, key)
@@ -232,7 +235,7 @@ def _boxes(ax, data: list[np.ndarray], positions: np.ndarray, width: float, colo
 
 def trust_commitment(rel: pd.DataFrame, path: Path, G: Groups) -> Path:
     live = rel[rel["stage"].isin(TRADING)]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     n = len(G.keys)
     width = 0.8 / max(n, 1)
     for ax, col in zip(axes, ("trust", "commitment")):
@@ -259,7 +262,7 @@ def _spells(rel, ev, ts):
 
 
 def survival(spells: pd.DataFrame, path: Path, G: Groups) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     width = max(1, int(np.ceil(spells["duration"].max() / 25))) if len(spells) else 5
     for key in G.keys:
         g = G.select(spells, key)
@@ -287,7 +290,7 @@ def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
     dis = ev[ev["to_stage"] == "dissolved"]
     trading = dis[dis["from_stage"].isin(TRADING)]
     n = len(G.keys)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     lapsed_per_run = []
     for ax, col, cats in ((axes[0], "cause", None), (axes[1], "from_stage", TRADING)):
         cats = list(cats or [c for c in trading[col].astype(str).unique()])
@@ -315,7 +318,7 @@ def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
 
 
 def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     for key in G.keys:
         g = G.select(ex, key).copy()
         c, ls = G.colours[key], G.styles[key]
@@ -339,7 +342,7 @@ def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path
 
 def _over_time(ts: pd.DataFrame, path: Path, cols: list[tuple[str, str, str]], G: Groups,
                suptitle: str | None = None) -> Path:
-    fig, axes = plt.subplots(1, len(cols), figsize=(6 * len(cols), 4.2), squeeze=False, layout="constrained")
+    fig, axes = subplots(1, len(cols), figsize=(6 * len(cols), 4.2), squeeze=False, layout="constrained")
     for ax, (col, ylabel, title) in zip(axes.flat, cols):
         for key in G.keys:
             t = G.select(ts, key).groupby("tick")[col].mean()
@@ -366,11 +369,11 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int 
     """Each outcome by policy, mean (or paired difference) with 95% CI: a grid of panels, ``ncols`` wide."""
     outs = list(dict.fromkeys(table["outcome"]))
     pols = list(dict.fromkeys(table["policy"]))
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     colours = {p: cmap(i % 10) for i, p in enumerate(pols)}
     ncols = max(1, min(ncols, len(outs)))
     nrows = int(np.ceil(len(outs) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, (1.3 + 0.42 * len(pols)) * nrows + 0.6),
+    fig, axes = subplots(nrows, ncols, figsize=(4.6 * ncols, (1.3 + 0.42 * len(pols)) * nrows + 0.6),
                              squeeze=False, layout="constrained")
     for i, (ax, out) in enumerate(zip(axes.flat, outs)):
         g = table[table["outcome"] == out].set_index("policy").reindex(pols)
@@ -423,10 +426,10 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
     cats = sorted(summary[x].dropna().unique(), key=_sort_key)
     pos = {v: i for i, v in enumerate(cats)}
     lines = list(summary.groupby(line_keys if split else "policy", sort=False).groups)
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     ncols = min(4, len(outs))
     nrows = int(np.ceil((len(outs) + 1) / ncols))  # one panel more: the legend
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.4 * nrows), squeeze=False, layout="constrained")
+    fig, axes = subplots(nrows, ncols, figsize=(4 * ncols, 3.4 * nrows), squeeze=False, layout="constrained")
     for ax, out in zip(axes.flat, outs):
         for li, key in enumerate(lines):
             key = key if isinstance(key, tuple) else (key,)

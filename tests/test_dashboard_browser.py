@@ -207,6 +207,90 @@ def test_dashboard_in_chromium(chromium, server):
     assert "Traceback" not in log, log[-3000:]
 
 
+@pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory):
+    """``relsim dashboard scenarios/classroom.yaml`` as a teacher starts it (the command, not solara run)."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("dashboard-file") / "terminal.log"
+    env = {k: v for k, v in os.environ.items() if k != "RELSIM_DASHBOARD_SCENARIO"}
+    relsim = Path(sys.executable).with_name("relsim")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(relsim), "dashboard", "scenarios/classroom.yaml", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(url, proc, log_path)
+        yield url, log_path
+    finally:
+        _stop(proc)
+
+
+def _wait_for(url, proc, log_path):
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"no answer at {url} within 120 s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stop(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+def test_dashboard_shows_the_scenario_file(chromium, classroom_server):
+    """The file's market exactly: seed, counts, policy and slider values; no pending-Reset notice; Mesa's
+    internal settings hidden; a quiet terminal."""
+    from playwright.sync_api import sync_playwright
+
+    from sim.scenarios import load_scenario
+
+    url, log_path = classroom_server
+    scenario = load_scenario(ROOT / "scenarios" / "classroom.yaml")
+    kw = scenario.model_kwargs()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for visit in range(2):  # two browser connections: the terminal stays quiet for each
+                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                page.goto(url, timeout=120_000)
+                page.wait_for_selector(".relsim-stages canvas", timeout=120_000)
+                expect_text(page, f"Tick 0 · {kw['n_exporters']} exporters × {kw['n_buyers']} buyers · "
+                                  f"policy {kw['policy']}")
+                summary = page.locator(".relsim-summary").inner_text()
+                assert f"seed {scenario.seed}" in summary, summary
+                assert "Next Reset" not in summary, summary  # nothing was changed
+                for label in (f"Exporters: {kw['n_exporters']}", f"Buyers: {kw['n_buyers']}", f"Seed: {scenario.seed}",
+                              f"Spread of shared values: {kw['values_spread']}"):
+                    assert page.locator(f".v-input__slider label:text-is('{label}')").count() == 1, label
+                sidebar = page.locator(".v-navigation-drawer").inner_text()
+                for internal in ("Play Interval", "Render Interval", "Use Threads", "Information"):
+                    assert internal not in sidebar, f"Mesa's {internal!r} is shown to the class"
+                assert not page.get_by_text("Page 0").is_visible()
+                time.sleep(1.0)
+                page.screenshot(path=str(SHOTS / f"4-classroom-yaml-{visit}.png"))
+                page.close()
+        finally:
+            browser.close()
+    log = log_path.read_text()
+    assert "New version of Solara" not in log and "upgrade" not in log.lower(), log
+    assert "Cookies with samesite" not in log and "Warning" not in log, log
+    assert log.splitlines()[0] == f"relsim dashboard: {url} (Ctrl-C stops it)", log
+
+
 def expect_text(page, text: str, timeout: float = 60_000) -> None:
     """Wait until the summary panel contains ``text``."""
     page.wait_for_function(
