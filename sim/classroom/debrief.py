@@ -27,7 +27,7 @@ import pandas as pd
 
 from .. import results as R
 from ..vocab import STAGES
-from .game import LOST_CAUSES
+from .market import LOST_CAUSES
 
 TRADING = ("exploration", "expansion", "commitment")
 SHOWN = ("acquisition_share", "policy", "decided", "profit", "customers", "new_customers", "lost_customers",

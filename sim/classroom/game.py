@@ -29,14 +29,13 @@ import pandas as pd
 
 from .. import results as R
 from ..parameters import BY_NAME
-from ..vocab import DISSOLUTION_CAUSES, STAGES
-from .market import PLAIN_POLICIES, GameMarket, trading_ids
+from ..vocab import STAGES
+from .market import LOST_CAUSES, PLAIN_POLICIES, GameMarket, trading_ids
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "classroom_game.yaml"
 #: acquisition shares a student can choose: 0 %, 5 %, ... 100 %
 SHARE_STEP = 0.05
 NAME_MAX = 24
-LOST_CAUSES = tuple(c for c in DISSOLUTION_CAUSES if c != "lapsed")
 #: rounds.csv's result columns (after the decision columns of decisions.csv)
 RESULTS = ("tick", "profit", "profit_total", "revenue", "customers", "exploration", "expansion", "commitment",
            "new_customers", "lost_customers", "lost_in_exploration", *(f"lost_{c}" for c in LOST_CAUSES),

@@ -26,10 +26,12 @@ from ..model import MarketModel
 from ..policies import LAZY_FIELDS, Policy, PolicyView, get_policy
 from ..sums import grid
 from ..threads import run_chunks
-from ..vocab import AWARENESS, DISSOLVED
+from ..vocab import AWARENESS, DISSOLUTION_CAUSES, DISSOLVED
 
 #: retention policies a student (or a computer player) can choose: those that act through priorities alone
 PLAIN_POLICIES = ("uniform", "new_customers_first", "key_accounts", "at_risk")
+#: the causes that end a trading relationship (the game's "lost customers")
+LOST_CAUSES = tuple(c for c in DISSOLUTION_CAUSES if c != "lapsed")
 
 _ENGINE_TALK = communication.talk
 _SWAP = threading.Lock()
