@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 import numpy as np
 import pandas as pd
@@ -61,6 +62,7 @@ def fmt_value(v) -> str:
 def subplots(nrows=1, ncols=1, *, figsize, layout=None, **kw):
     """A figure and its axes made outside pyplot: no backend is chosen and no figure is left open."""
     fig = Figure(figsize=figsize, layout=layout)
+    FigureCanvasAgg(fig)  # drawn by Agg for this figure alone (the global backend is left as it is)
     return fig, fig.subplots(nrows, ncols, **kw)
 
 
