@@ -510,5 +510,61 @@ def validate_model(
     print(f"wrote {build(quick=quick, out=out, workers=workers)}")
 
 
+@app.command()
+def customers(
+    file: Path = typer.Argument(..., help="customer file (CSV or parquet): one row per purchase, or per customer "
+                                "per subscribed period"),
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    period: str = typer.Option("month", "--period", help="period length for dates: day, week, month, quarter, year"),
+    kind: str = typer.Option("auto", "--kind", help="auto (contractual when every customer has one row per period "
+                             "with no gap), transactions or contractual"),
+    until: Optional[str] = typer.Option(None, "--until", help="fit the baseline on periods up to this one (a period "
+                                        "number or a date); the rest is held out (default: the last period)"),
+    horizon: Optional[int] = typer.Option(None, "--horizon", help="periods forecast after --until (default: to the "
+                                          "end of the file, or 12 when nothing is held out)"),
+    customer_col: str = typer.Option("customer_id", "--customer-id-col", help="column with the customer id"),
+    date_col: Optional[str] = typer.Option(None, "--date-col", help="column with the purchase date (default: a "
+                                           "column named date)"),
+    period_col: Optional[str] = typer.Option(None, "--period-col", help="column with an integer period, instead "
+                                             "of dates (default: a column named period)"),
+    revenue_col: str = typer.Option("revenue", "--revenue-col", help="column with the revenue (>= 0)"),
+    quantity_col: Optional[str] = typer.Option(None, "--quantity-col", help="column with the quantity (default: "
+                                               "a column named quantity)"),
+    segment_col: Optional[str] = typer.Option(None, "--segment-col", help="column with the segment (default: a "
+                                              "column named segment)"),
+    channel_col: Optional[str] = typer.Option(None, "--channel-col", help="column with the channel (default: a "
+                                              "column named channel)"),
+    sep: Optional[str] = typer.Option(None, "--sep", help="CSV separator (default: detected; 'whitespace' for "
+                                      "space-aligned files)"),
+    date_format: Optional[str] = typer.Option(None, "--date-format", help="strftime format of the dates, e.g. "
+                                              "%d/%m/%Y (default: YYYY-MM-DD or YYYYMMDD)"),
+) -> None:
+    """Statistics of a customer file and its buy-till-you-die baseline (BG/NBD or sBG), written to a folder.
+
+    Cohorts, cohort retention curves, purchase frequency, revenue per customer by age, revenue
+    concentration (top-20% share, HHI), tenure; the baseline fitted up to --until and forecast after it.
+    A bad file is one error line and exit 2, with nothing written. See docs/own_market.md.
+    """
+    from .customers.reader import CustomerFileError, read_customers
+    from .customers.run import analyse, default_out, print_report, write
+    from .results import NotResultsError, ResultsExistError, check_writable
+
+    mapping = {"customer_id": customer_col, "revenue": revenue_col}
+    for name, val in (("date", date_col), ("period", period_col), ("quantity", quantity_col),
+                      ("segment", segment_col), ("channel", channel_col)):
+        if val is not None:
+            mapping[name] = val
+    try:
+        data = read_customers(file, columns=mapping, period=period, kind=kind, sep=sep, date_format=date_format)
+        an = analyse(data, until=until, horizon=horizon)
+        root = out if out is not None else default_out(str(file))
+        check_writable(root, force=force)
+    except (CustomerFileError, ResultsExistError, NotResultsError) as e:
+        fail(str(e))
+    path = write(an, root, force=force, command=["relsim", *sys.argv[1:]])
+    print_report(an, path, _out())
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

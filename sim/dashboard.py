@@ -465,7 +465,7 @@ COMPONENTS = [Summary, NetworkView, StageChart, TrustChart, DissolutionChart]
 CONTROLS: dict[str, tuple[str, str, float, float, float]] = {
     "n_exporters": ("Exporters", "SliderInt", 2, 100, 1),
     "n_buyers": ("Buyers", "SliderInt", 50, 2000, 50),
-    "contact_budget": ("Contact budget per exporter", "SliderFloat", 0.0, 200.0, 5.0),
+    "contact_budget": ("Relationship budget per exporter (money/tick)", "SliderFloat", 0.0, 4.0, 0.1),
     "values_spread": ("Spread of shared values", "SliderFloat", 0.0, 3.0, 0.1),
     "switching_cost_strength": ("Switching-cost strength", "SliderFloat", 0.0, 5.0, 0.1),
     "opportunism_mean": ("Opportunism (mean)", "SliderFloat", 0.0, 0.5, 0.01),

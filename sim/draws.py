@@ -40,9 +40,11 @@ MECHANISMS = (
     "review",  # buyers reviewing their alternatives (per relationship)
     "exit",  # exporters' exogenous exit (per exporter)
     "policy",  # what a retention policy draws (a numpy Generator per tick, see policy_generator)
+    "assignment",  # which exporters run which policy in a policy mix (one rank per exporter, tick 0)
+    "imitation",  # whom an exporter compares itself with (draw 0) and whether it copies (draw 1), per exporter
 )
 (DEMAND, FAIR, MEDIA_COUNT, MEDIA, MATCHING, REFERRAL, TRIAL, CHOICE, FULFILMENT, REVIEW, EXIT,
- POLICY) = range(len(MECHANISMS))
+ POLICY, ASSIGNMENT, IMITATION) = range(len(MECHANISMS))
 
 M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -87,10 +89,12 @@ def stream_key(seed: int, mechanism: int, tick: int) -> np.uint64:
     return np.uint64(_mix(_mix(_mix(int(seed) & M64) ^ mechanism) ^ (int(tick) & M64)))
 
 
-def policy_generator(seed: int, tick: int) -> np.random.Generator:
+def policy_generator(seed: int, tick: int, group: int = 0) -> np.random.Generator:
     """The numpy Generator a retention policy may draw from in a tick (``PolicyView.rng``): seeded by
-    ``(seed, POLICY, tick)``, so that it depends on nothing else the model did."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed) & M64, POLICY, int(tick)])))
+    ``(seed, POLICY, tick)`` and, in a policy mix, the policy's place in the mix (``group`` > 0), so that it
+    depends on nothing else the model did."""
+    entropy = [int(seed) & M64, POLICY, int(tick)] + ([int(group)] if group else [])
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
 
 
 @equation

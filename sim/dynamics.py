@@ -78,39 +78,73 @@ def trial_probability(wanted, n_trading, n_aware, committed, quality, rel_price,
 
 
 @equation
-def communication(budget, P):
-    """Communication received from the contact budget spent on a relationship.
+def communication(money, P):
+    """Communication received from the money spent on contact with a relationship this tick.
 
-    ``c = 1 - exp(-efficiency * budget)``, in [0, 1): diminishing returns on contact; ``efficiency``
-    (``P.channel_efficiency``) is the channel's trust effect per unit of budget.
+    ``c = 1 - exp(-efficiency money / contact_cost)``, in [0, 1): ``money / contact_cost`` standard
+    contacts, each worth ``efficiency`` (``P.channel_efficiency``, the channel's trust effect per unit of
+    contact cost), with diminishing returns.
     """
-    return 1.0 - math.exp(-P.channel_efficiency * budget)
+    return 1.0 - math.exp(-P.channel_efficiency * money / P.contact_cost)
 
 
 @equation
-def contact_budget(prospect, n_prospects, weight, total_weight, budget, P):
-    """The contact budget an exporter spends on one live relationship this tick.
+def contact_budget(prospect, n_prospects, weight, total_weight, budget, share):
+    """The money an exporter spends on contact with one live relationship this tick.
 
-    A share ``a = acquisition_share`` of the exporter's budget ``B`` goes evenly to its prospects
-    (awareness rows); the rest is split among its trading relationships in proportion to the
-    retention policy's weights ``w``::
+    A share ``a`` of the exporter's relationship budget ``B`` (money per tick) goes evenly to its prospects
+    (awareness rows); the rest is split among its trading relationships in proportion to the retention
+    policy's weights ``w``::
 
         prospect:  a B / n_prospects
         customer:  (1 - a) B w / sum(w)        (0 when every weight is 0)
+
+    ``a`` is the exporter's acquisition share (``acquisition_share`` unless changed for it).
     """
     if prospect:
-        return budget * P.acquisition_share / max(n_prospects, 1)
+        return budget * share / max(n_prospects, 1)
     if total_weight > 0:
-        return budget * (1.0 - P.acquisition_share) * weight / total_weight
+        return budget * (1.0 - share) * weight / total_weight
     return 0.0
 
 
 @equation
-def contact_spend(budget, has_prospects, has_customers, P):
-    """Money an active exporter spends on contact in a tick: the budget parts it used, times ``contact_cost``."""
-    used = (budget * P.acquisition_share if has_prospects else 0.0) + (
-        budget * (1.0 - P.acquisition_share) if has_customers else 0.0)
-    return used * P.contact_cost
+def contact_spend(budget, has_prospects, has_customers, share):
+    """Money an active exporter spends on contact in a tick, on prospects and on customers: the parts of its
+    budget it used, ``(a B [prospects], (1 - a) B [customers])`` with ``a`` its acquisition share."""
+    return (budget * share if has_prospects else 0.0,
+            budget * (1.0 - share) if has_customers else 0.0)
+
+
+@equation
+def programme_cost(customers, survey_now, database, values_programme, P):
+    """What an exporter's retention programmes cost in a tick (seed 000's surveys and database; a
+    shared-values programme), for its ``customers`` trading relationships::
+
+        survey_cost n [survey this tick] + (database_cost + database_cost_per_customer n) [database]
+        + values_program_cost n [values programme]
+    """
+    cost = P.survey_cost * customers if survey_now else 0.0
+    if database:
+        cost += P.database_cost + P.database_cost_per_customer * customers
+    if values_programme:
+        cost += P.values_program_cost * customers
+    return cost
+
+
+@equation
+def acquisition_spend(prospect_contact, fair_now, P):
+    """An exporter's acquisition spend in a tick: contact with prospects plus ``fair_cost`` in a tick it
+    attends a trade fair."""
+    return prospect_contact + (P.fair_cost if fair_now else 0.0)
+
+
+@equation
+def discounted(amount, age, P):
+    """An amount of money ``age`` ticks into a relationship, valued at its start:
+    ``amount (1 + discount_rate)^-age``. A relationship's customer lifetime value is the sum of its
+    gross margins less the contact money spent on it, each discounted so."""
+    return amount * math.pow(1.0 + P.discount_rate, -age)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,9 +220,10 @@ def opportunism(u, propensity, monitoring, ordered):
 
 
 @equation
-def delivered_value(fill, quality, act, comm, P):
-    """Value the buyer receives from a delivery: ``v = fill q (1 - shading [act]) + fit_bonus c``."""
-    return fill * quality * (1.0 - P.shading * act) + P.fit_bonus * comm
+def delivered_value(fill, quality, act, comm, fit_bonus, P):
+    """Value the buyer receives from a delivery: ``v = fill q (1 - shading [act]) + fit_bonus c``
+    (``fit_bonus``: the exporter's policy's better-fitting offer, a customer database)."""
+    return fill * quality * (1.0 - P.shading * act) + fit_bonus * comm
 
 
 @equation
@@ -258,16 +293,17 @@ def dissatisfied_ticks(streak, satisfaction, P):
 
 
 @equation
-def perceived_satisfaction(perceived, order, forecast, satisfaction, survey_now, P):
+def perceived_satisfaction(perceived, order, forecast, satisfaction, database, survey_now):
     """The exporter's estimate of its customer's satisfaction.
 
     It reads order changes against its forecast: ``proxy = clip(order / forecast - 1, -1, 1) / 2``
     (0 without a forecast) and ``S^ <- 0.8 S^ + 0.2 proxy``. A customer database sharpens it,
-    ``S^ <- (S^ + S) / 2``; a survey reveals the truth, ``S^ <- S``.
+    ``S^ <- (S^ + S) / 2``; a survey reveals the truth, ``S^ <- S`` (``database``, ``survey_now``: the
+    exporter's policy keeps one, surveys this tick).
     """
     proxy = min(max(order / max(forecast, 1e-12) - 1.0, -1.0), 1.0) * 0.5 if forecast > 0 else 0.0
     est = 0.8 * perceived + 0.2 * proxy
-    if P.database:
+    if database:
         est = 0.5 * est + 0.5 * satisfaction
     if survey_now:
         est = satisfaction
@@ -275,9 +311,10 @@ def perceived_satisfaction(perceived, order, forecast, satisfaction, survey_now,
 
 
 @equation
-def align_values(shared, comm, P):
-    """A shared-values programme: every contact moves shared values towards 1, ``s <- s + alignment c (1 - s)``."""
-    return shared + P.value_alignment * comm * (1.0 - shared)
+def align_values(shared, comm, alignment):
+    """A shared-values programme: every contact moves shared values towards 1, ``s <- s + alignment c (1 - s)``
+    (``alignment``: the exporter's policy's ``value_alignment``)."""
+    return shared + alignment * comm * (1.0 - shared)
 
 
 @equation
@@ -467,9 +504,10 @@ def restock(stock, delivered, forecast, capacity, active, P):
 
 @equation
 def exporter_profit(margin, unsold, orders, delivered, spend, active, P):
-    """An exporter's profit in a tick: gross margin less holding, stock-out and contact costs.
+    """An exporter's profit in a tick: gross margin less holding, stock-out, acquisition and retention costs.
 
-    ``profit = margin - holding_cost unsold - stockout_cost (orders - delivered) - spend`` (0 once it has left).
+    ``profit = margin - holding_cost unsold - stockout_cost (orders - delivered) - spend`` (0 once it has
+    left), with ``spend`` its acquisition spend and its retention spend (contacts and programmes).
     Returns ``(profit, holding, stockout)``.
     """
     holding = P.holding_cost * unsold
@@ -481,6 +519,20 @@ def exporter_profit(margin, unsold, orders, delivered, spend, active, P):
 def smoothed_profit(smooth, profit):
     """Smoothed profit that an exit decision reads: ``pi~ <- 0.9 pi~ + 0.1 pi``."""
     return 0.9 * smooth + 0.1 * profit
+
+
+@equation
+def imitation_probability(own, peer, spread, P):
+    """Proportional imitation (Schlag 1998; in expectation, replicator dynamics): an exporter copies the
+    policy of the peer it compared itself with, with probability
+
+        imitation_strength max(peer - own, 0) / spread
+
+    where ``own`` and ``peer`` are their profits since the last round and ``spread`` the largest minus the
+    smallest such profit among active exporters (0 when all made the same)."""
+    if spread <= 0.0:
+        return 0.0
+    return P.imitation_strength * max(peer - own, 0.0) / spread
 
 
 @equation

@@ -48,9 +48,15 @@ DEFAULT_TICKS = 200
 OUTCOMES: dict[str, str] = {
     "retention_rate": "share of the trading relationships live at tick t0 = T//2 that are still live at T [0-1]",
     "retention_per_tick": "mean over ticks t0+1..T of 1 - trading dissolutions / trading relationships at the tick's start [0-1]",
-    "profit": "total profit of all exporters over the run: gross margin - holding - stock-out - contact costs [money]",
+    "profit": "total profit of all exporters over the run: gross margin - holding - stock-out - acquisition - retention costs [money]",
     "revenue": "total revenue of all exporters over the run [money]",
-    "clv": "customer lifetime value: mean cumulative gross margin per trading relationship (live ones to date) [money]",
+    "clv": "customer lifetime value: mean over trading relationships (live ones to date) of gross margin less contact money spent on them, discounted to the relationship's start at discount_rate [money]",
+    "acquisition_spend": "money spent on acquisition over the run: contact with prospects and trade fairs [money]",
+    "retention_spend": "money spent on retention over the run: contact with customers and retention programmes [money]",
+    "programme_cost": "the retention programmes' part of retention_spend: surveys, customer database, shared-values programme [money]",
+    "customers_won": "trial orders placed during the run: relationships that became trading (exploration) [count]",
+    "cost_per_acquired_customer": "acquisition_spend / customers_won [money]",
+    "cost_per_retained_customer": "retention spend over ticks t0+1..T / trading relationships live at t0 and still live at T (the retention_rate cohort's survivors) [money]",
     "mean_duration": "mean duration of trading relationships, live ones counted to T (censored, so a lower bound) [ticks]",
     "dissolutions": "trading relationships dissolved during the run (awareness lapses not counted) [count]",
     "dissolutions_lapsed": "awareness-stage relationships that lapsed without a trial order [count]",
@@ -106,12 +112,20 @@ def outcomes(model: MarketModel, spells: pd.DataFrame | None = None, tables: dic
     def nz(x):
         return float(x) if x is not None and np.isfinite(x) else float("nan")
 
+    acquisition, won = float(ts["acquisition_spend"].sum()), float(ts["customers_won"].sum())
+    survivors = int((~cohort["dissolved"]).sum())
     out = {
         "retention_rate": float((~cohort["dissolved"]).mean()) if len(cohort) else float("nan"),
         "retention_per_tick": mean("retention_rate"),
         "profit": float(ts["profit"].sum()),
         "revenue": float(ts["revenue"].sum()),
         "clv": float(clv.mean()) if len(clv) else float("nan"),
+        "acquisition_spend": acquisition,
+        "retention_spend": float(ts["retention_spend"].sum()),
+        "programme_cost": float(ts["programme_cost"].sum()),
+        "customers_won": won,
+        "cost_per_acquired_customer": acquisition / won if won else float("nan"),
+        "cost_per_retained_customer": float(late["retention_spend"].sum()) / survivors if survivors else float("nan"),
         "mean_duration": float(spells["duration"].mean()) if len(spells) else float("nan"),
         "dissolutions": float(spells["dissolved"].sum()),
         "dissolutions_lapsed": float(lapsed),
@@ -156,6 +170,8 @@ def execute_run(params: dict, seed: int, root: str) -> tuple[str, dict[str, floa
     }
     if model.p["snapshot_every"]:
         tables["snapshots"] = model.snapshots
+    if model.p["imitation_every"]:
+        tables["policy_shares"] = model.policy_shares
     out = outcomes(model, tables=tables)
     R.write_run(Path(root), h, tables, out)
     return h, out
@@ -223,7 +239,7 @@ def plan(scenario, sweep: bool = False) -> list[RunSpec]:
         for policy in _policies(scenario):
             params = dict(sc.model_kwargs(policy))
             params.pop("rng", None)
-            validate({k: v for k, v in params.items() if k != "ticks"})
+            validate({k: v for k, v in params.items() if k not in ("ticks", "policy_mix")})
             params["ticks"] = int(sc.ticks)
             for rep in range(int(scenario.replications)):
                 seed = run_seed(int(scenario.seed), point, rep)

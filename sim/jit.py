@@ -24,7 +24,7 @@ from numba.core import caching, config
 
 #: the modules the compiled engine is made of (tests/test_architecture.py checks this covers sim.model's imports)
 ENGINE_MODULES = ("agents", "archive", "awareness", "communication", "draws", "dynamics", "jit", "ledger",
-                  "ledger_kernels", "lifecycle", "model", "parameters", "policies", "population", "records",
+                  "imitation", "ledger_kernels", "lifecycle", "model", "parameters", "policies", "population", "records",
                   "streams", "sums", "threads", "trade", "vocab")
 _HERE = Path(__file__).resolve().parent
 DIGEST = hashlib.sha256(b"".join((_HERE / f"{m}.py").read_bytes() for m in ENGINE_MODULES)).hexdigest()

@@ -57,7 +57,8 @@ COLUMNS: dict[str, np.dtype] = {
     "level": np.dtype(np.float32),  # smoothing state of the forecast
     "volume": np.dtype(np.float32),  # cumulative units delivered
     "revenue": np.dtype(np.float32),  # cumulative revenue
-    "margin": np.dtype(np.float32),  # cumulative gross margin (customer lifetime value)
+    "margin": np.dtype(np.float32),  # cumulative gross margin
+    "clv": np.dtype(np.float32),  # customer lifetime value to date: discounted margin less contact money
     "n_orders": np.dtype(np.int32),
     "low_sat": np.dtype(np.int16),  # consecutive dissatisfied ticks
 }

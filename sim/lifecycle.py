@@ -36,6 +36,7 @@ class Trials(NamedTuple):
     started: int
     rows: np.ndarray
     n_trading: np.ndarray
+    won: np.ndarray  # per exporter: customers won (trial orders placed with it)
 
 
 class Changes(NamedTuple):
@@ -93,7 +94,7 @@ def try_out(model, t: int, contacts: Contacts) -> Trials:
                         model.P)
     start_trading(model, rows, t)
     trading, per_buyer = _trading_rows(L.stage, L.buyer, by.n)
-    return Trials(int(rows.size), trading, per_buyer)
+    return Trials(int(rows.size), trading, per_buyer, np.bincount(L.exporter[rows], minlength=ex.n))
 
 
 # ---------------------------------------------------------------------------------------------

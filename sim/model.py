@@ -12,6 +12,7 @@
     judge       satisfaction, trust, commitment, preferences                  (fulfil's pass)
     plan        forecasts, next tick's stock, inventory costs, profit         (fulfil's pass), trade.plan
     advance     exporter exits, stage moves, dissolutions                     lifecycle.advance
+    imitate     every imitation_every ticks: exporters copy profitable peers  imitation.imitate
     record      one row of the timeseries                                     Recorder.record
 
 Each phase is a compiled pass over the ledger's rows that calls the equations of ``sim.dynamics``;
@@ -28,15 +29,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import awareness, communication, lifecycle, trade
+from . import awareness, communication, imitation, lifecycle, trade
 from .agents import Buyer, Exporter
 from .ledger import ROOM, Ledger
-from .parameters import docstring_table, record, signature, validate
-from .policies import get_policy
+from .parameters import BY_NAME, docstring_table, record, signature, validate
+from .policies import Assignment, assign_policies, effects, get_policy
 from .population import draw_population
 from .records import Recorder
 from .draws import stream_key
-from .streams import population_generator, seed_sequence
+from .streams import draw_seed, population_generator, seed_sequence
 from .sums import group_total
 from .vocab import CAUSES, MOVING_AVERAGE, STAGES
 
@@ -72,6 +73,11 @@ class MarketModel(mesa.Model):
 
 {params}
 
+    policy_mix : None, mapping or sequence
+        Exporters running different retention policies in one market: ``{policy: share}`` (shares summing
+        to 1; which exporters run which policy is drawn from the seed alone, see
+        ``sim.policies.assign_policies``) or one policy name per exporter. None: every exporter runs
+        ``policy``.
     rng : None, int, numpy SeedSequence or Generator
         Seed of the run, made a ``numpy.random.SeedSequence``. The traits drawn at construction come
         from its first child; every draw during the run is a pure function of the run's seed, the
@@ -81,7 +87,7 @@ class MarketModel(mesa.Model):
     row per stage transition) and ``relationships`` (one row per relationship).
     """
 
-    def __init__(self, *, rng=None, **params):
+    def __init__(self, *, rng=None, policy_mix=None, **params):
         self.p = validate(params)
         #: the parameters as the engine reads them (``sim.parameters.record``)
         self.P = record(self.p)
@@ -89,11 +95,17 @@ class MarketModel(mesa.Model):
         self.seed_entropy = seq.entropy
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         #: the run's seed as the order-free draws use it (sim.draws.stream_key)
-        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
-        self.policy = get_policy(self.p["policy"])
-
+        self.draw_seed = draw_seed(seq)
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.exporters, self.buyers = draw_population(self.p, population)
+        assignment = assign_policies(policy_mix, self.p["policy"], self.exporters.n, self.draw_seed)
+        #: the retention policies of the market; exporter e runs ``policies[exporters.policy[e]]``
+        self.policies = assignment.policies
+        self.exporters.policy = assignment.code
+        for name, value in effects(assignment)._asdict().items():
+            setattr(self.exporters, name, value)
+        self._shares: list[tuple[int, int, int]] = []  # (tick, policy code, active exporters running it)
+        self._record_shares(0)
         self.relative_price = self.exporters.price / self.p["price_mean"]
         self.prospect_cdf = awareness.prospect_weights(self)
 
@@ -127,8 +139,11 @@ class MarketModel(mesa.Model):
         trials = lifecycle.try_out(self, t, contacts)
         orders = trade.place_orders(self, t, demand, trials.rows, trials.n_trading)
         deliveries = trade.fulfil(self, t, demand, orders, trials.n_trading)  # with invest, judge, forecasts
-        accounts = trade.plan(self, deliveries, contacts.spend)
+        accounts = trade.plan(self, deliveries, contacts, trials.won)
         changes = lifecycle.advance(self, t, trials.rows)
+        imitation.imitate(self, t)
+        if self.P.imitation_every and t % self.P.imitation_every == 0:
+            self._record_shares(t)
         #: what the phases of the last tick handed each other (read by the recorder, dashboards and tests)
         self.last_tick = Tick(dissolved_before, created_before, demand, contacts, trials, orders, deliveries, accounts,
                               changes)
@@ -141,6 +156,50 @@ class MarketModel(mesa.Model):
             L.compact(t, self.P.cooldown, by_buyer=sort)
         elif sort:
             L.sort_by_buyer()
+
+    @property
+    def policy(self):
+        """The retention policy every exporter runs (a market with a ``policy_mix`` has ``policies``)."""
+        if len(self.policies) > 1:
+            raise AttributeError("this market mixes retention policies: see model.policies and exporters.policy")
+        return self.policies[0]
+
+    def set_levers(self, exporter: int, *, policy: str | None = None, acquisition_share: float | None = None) -> None:
+        """Change one exporter's levers from the next tick on (a classroom game, a manager's decision).
+
+        ``policy``: a registered retention policy's name (added to ``policies`` if the market does not have it
+        yet), with its declarative effects; ``acquisition_share``: the share of its relationship budget spent
+        on prospects, in [0, 1]. Raises ValueError naming the field, the value and what is allowed.
+        """
+        ex = self.exporters
+        if isinstance(exporter, bool) or not isinstance(exporter, (int, np.integer)) or not 0 <= exporter < ex.n:
+            raise ValueError(f"exporter={exporter!r} is not allowed: expected an exporter id in [0, {ex.n - 1}]")
+        if acquisition_share is not None:
+            share = BY_NAME["acquisition_share"].check(acquisition_share)
+        if policy is not None:
+            names = [p.name for p in self.policies]
+            if policy not in names:
+                self.policies = (*self.policies, get_policy(policy))  # ValueError for an unknown name
+                names.append(policy)
+            ex.policy[exporter] = names.index(policy)
+            for name, value in effects(Assignment(self.policies, ex.policy))._asdict().items():
+                setattr(ex, name, value)
+        if acquisition_share is not None:
+            ex.acquisition_share[exporter] = share
+
+    def _record_shares(self, t: int) -> None:
+        counts = np.bincount(self.exporters.policy[self.exporters.active], minlength=len(self.policies))
+        self._shares.extend((t, j, int(c)) for j, c in enumerate(counts))
+
+    @property
+    def policy_shares(self) -> pd.DataFrame:
+        """Active exporters running each policy at tick 0 and after every imitation round: tick,
+        exporter_policy, exporters, share (of the active exporters)."""
+        df = pd.DataFrame(self._shares, columns=["tick", "code", "exporters"])
+        df["exporter_policy"] = pd.Categorical.from_codes(df["code"], categories=[p.name for p in self.policies])
+        total = df.groupby("tick")["exporters"].transform("sum")
+        df["share"] = np.divide(df["exporters"], total, out=np.full(len(df), np.nan), where=total > 0)
+        return df[["tick", "exporter_policy", "exporters", "share"]]
 
     def stream_key(self, mechanism: int, t: int) -> np.uint64:
         """The key of a mechanism's draws at tick ``t`` in this run (sim.draws)."""
@@ -179,7 +238,7 @@ class MarketModel(mesa.Model):
         """One row per relationship ever formed, in its current (or final) state."""
         t = self.ledger.table()
         order = np.argsort(t["id"], kind="stable")  # by relationship
-        cols = {("relationship" if k == "id" else "clv" if k == "margin" else k): v[order] for k, v in t.items()
+        cols = {("relationship" if k == "id" else k): v[order] for k, v in t.items()
                 if k not in ("order", "forecast", "level", "low_sat")}
         cols["duration"] = np.where(cols["ended"] >= 0, cols["ended"], self.steps) - cols["born"]
         for name, names in (("stage", STAGES), ("peak", STAGES), ("cause", CAUSES)):  # from the codes, no strings
@@ -196,9 +255,16 @@ class MarketModel(mesa.Model):
         revenue = L.revenue[trading].astype(np.float64)
         rev = group_total(L.exporter[trading], revenue, ex.n)
         rev2 = group_total(L.exporter[trading], revenue**2, ex.n)
+        # customer lifetime value: mean over every relationship that traded, live or dissolved
+        rel = self.relationships
+        traded = rel[rel["peak"].isin(["exploration", "expansion", "commitment"])]
+        n_traded = np.bincount(traded["exporter"], minlength=ex.n)
+        group_mean_clv = np.divide(group_total(traded["exporter"].to_numpy(), traded["clv"].to_numpy(np.float64), ex.n),
+                                   n_traded, out=np.full(ex.n, np.nan), where=n_traded > 0)
         return pd.DataFrame(
             {
                 "exporter": np.arange(ex.n),
+                "exporter_policy": pd.Categorical.from_codes(ex.policy, categories=[p.name for p in self.policies]),
                 "quality": ex.quality,
                 "price": ex.price,
                 "opportunism": ex.opportunism,
@@ -207,13 +273,21 @@ class MarketModel(mesa.Model):
                 "customers": customers,
                 "revenue": ex.revenue_total,
                 "profit": ex.profit_total,
+                "acquisition_spend": ex.acquisition_total,
+                "retention_spend": ex.retention_total,
+                "programme_cost": ex.programme_total,
+                "customers_won": ex.customers_won,
+                "cost_per_acquired_customer": np.divide(ex.acquisition_total, ex.customers_won,
+                                                        out=np.full(ex.n, np.nan), where=ex.customers_won > 0),
+                "clv": group_mean_clv,
                 "revenue_hhi": np.divide(rev2, rev * rev, out=np.full(ex.n, np.nan), where=rev > 0),
             }
         )
 
 
 MarketModel.__init__.__signature__ = signature(
-    [inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None)]
+    [inspect.Parameter("policy_mix", inspect.Parameter.KEYWORD_ONLY, default=None),
+     inspect.Parameter("rng", inspect.Parameter.KEYWORD_ONLY, default=None)]
 )
 MarketModel.__doc__ = MarketModel.__doc__.replace("{params}", docstring_table())
 

@@ -121,8 +121,10 @@ PARAMS: tuple[Param, ...] = (
     _p("opportunism_mean", 0.05, "mean chance of an opportunistic act per delivery", "exporters", 0.0, 1.0, "1/delivery"),
     _p("opportunism_sd", 0.03, "spread (sd) of opportunism across exporters", "exporters", 0.0, 0.5),
     _p("shading", 0.3, "share of value lost to the buyer in an opportunistic act", "exporters", 0.0, 1.0),
-    _p("contact_budget", 40.0, "contact budget per exporter per tick", "exporters", 0.0, 1e6, "cost units/tick"),
-    _p("contact_cost", 0.02, "money spent per unit of contact budget used", "exporters", 0.0, 10.0, "money/cost unit"),
+    _p("contact_budget", 0.8, "relationship budget per exporter per tick: money for contact with customers and prospects",
+       "exporters", 0.0, 1e6, "money/tick"),
+    _p("contact_cost", 0.02, "price of a standard contact (a channel's contact costs 0.3-1.5 of it, sim.vocab.CHANNEL_COST)",
+       "exporters", 1e-6, 100.0, "money/contact"),
     _p("channel", "mixed", "communication channel mix used by every exporter", "exporters",
        choices=("mixed",) + CHANNELS),
     _p("capacity_ratio", 1.5, "capacity as a multiple of the exporter's fair share of market demand", "exporters", 0.01, 100.0),
@@ -211,7 +213,20 @@ PARAMS: tuple[Param, ...] = (
     _p("policy", "uniform", "retention policy used by every exporter (see sim.policies)", "policy"),
     _p("acquisition_share", 0.2, "share of the contact budget spent on prospects (awareness stage)", "policy", 0.0, 1.0),
     _p("survey_every", 6, "ticks between satisfaction surveys", "policy", 1, 10_000, "ticks"),
+    _p("imitation_every", 0, "ticks between rounds in which exporters may copy a more profitable peer's policy (0: never)",
+       "policy", 0, 1_000_000, "ticks"),
+    _p("imitation_strength", 0.5, "chance of copying a peer's policy at the largest profit gap of the round "
+       "(proportional imitation)", "policy", 0.0, 1.0),
     _p("shock_tick", -1, "tick at which every exporter loses its key account (-1: never)", "policy", -1, 1_000_000),
+    # --- costs of retention and acquisition (seed 002; sim.dynamics.programme_cost, acquisition_spend) ---
+    _p("survey_cost", 0.05, "cost of surveying one customer (satisfaction survey policies)", "costs", 0.0, 1e6, "money/customer"),
+    _p("database_cost", 0.2, "fixed cost of running a customer database", "costs", 0.0, 1e6, "money/tick"),
+    _p("database_cost_per_customer", 0.005, "cost of keeping one customer in the database", "costs", 0.0, 1e6,
+       "money/customer/tick"),
+    _p("values_program_cost", 0.01, "cost of the shared-values programme per customer in it", "costs", 0.0, 1e6,
+       "money/customer/tick"),
+    _p("fair_cost", 2.0, "cost of attending one trade fair (acquisition)", "costs", 0.0, 1e6, "money/fair"),
+    _p("discount_rate", 0.01, "discount rate of customer lifetime value", "costs", 0.0, 1.0, "1/tick"),
     # --- results -------------------------------------------------------------
     _p("snapshot_every", 0, "ticks between per-relationship snapshots (0: none)", "outputs", 0, 1_000_000, "ticks"),
 )
@@ -263,14 +278,10 @@ def docstring_table() -> str:
 
 
 # ---- the record the engine reads ----------------------------------------------------------------
-#: values derived once, at construction, from the parameters and the retention policy's declarative
-#: effects (``sim.policies.Policy``); they follow the table's parameters in the record
+#: values derived once, at construction, from the parameters; they follow the table's parameters in the
+#: record. (A retention policy's declarative effects are per exporter: ``sim.policies.effects``.)
 DERIVED = (
     ("channel_efficiency", "trust effect per unit of contact budget of the channel (mix)"),
-    ("survey", "the policy runs satisfaction surveys every survey_every ticks"),
-    ("database", "the policy keeps a customer database"),
-    ("fit_bonus", "value a contacted customer gains from a better-fitting offer (database)"),
-    ("value_alignment", "share of the way to 1 contacted relationships' shared values move per tick"),
 )
 #: the record's fields: every parameter of the table but ``policy`` (a name), then the derived values
 RECORD_FIELDS = tuple(p.name for p in PARAMS if p.name != "policy") + tuple(name for name, _ in DERIVED)
@@ -282,7 +293,7 @@ def _dtype() -> np.dtype:
     for name in RECORD_FIELDS:
         prm = kinds.get(name)
         if prm is None:  # derived
-            kind = bool if name in ("survey", "database") else float
+            kind = float
         else:
             kind = int if prm.choices is not None else prm.kind
         fields.append((name, {bool: np.bool_, int: np.int64, float: np.float64}[kind]))
@@ -327,7 +338,7 @@ def record(p: dict[str, Any]) -> Params:
     One typed record (a numpy structured scalar, which numba passes by reference), built once per model
     from the validated parameters ``p`` (see ``validate``): numbers and flags as validated, a categorical
     parameter as the index of its value in its choices (``sim.vocab``: ``P.choice_rule == LOGIT``), then
-    the values derived from them and from the retention policy's declarative effects (``DERIVED``).
+    the values derived from them (``DERIVED``).
     """
     values = {}
     for prm in PARAMS:
@@ -339,14 +350,7 @@ def record(p: dict[str, Any]) -> Params:
         elif prm.kind is float:
             v = float(v)
         values[prm.name] = v
-    policy = POLICIES[p["policy"]]
-    values.update(
-        channel_efficiency=float(channel_efficiency(p["channel"])),
-        survey=bool(policy.survey),
-        database=bool(policy.database),
-        fit_bonus=float(policy.fit_bonus),
-        value_alignment=float(policy.value_alignment or 0.0),
-    )
+    values.update(channel_efficiency=float(channel_efficiency(p["channel"])))
     out = np.zeros(1, PARAMS_DTYPE)
     for name, value in values.items():
         out[name] = value

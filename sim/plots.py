@@ -527,4 +527,70 @@ def make_figures(folder: str | os.PathLike) -> list[Path]:
     cols = [c for c in sweep_columns(manifest) if c in summary.columns]
     if cols and summary["point"].nunique() > 1:
         out.append(sweep_fig(summary, cols, figs / "sweep.png"))
+    if (root / "policy_shares.parquet").is_file():
+        out.append(policy_shares(pd.read_parquet(root / "policy_shares.parquet"), figs / "policy_shares.png"))
     return out
+
+
+def policy_shares(shares: pd.DataFrame, path: Path) -> Path:
+    """Share of the active exporters running each policy after every imitation round: the mean over the
+    runs (line) and the range of the runs (band); one panel per policy label of the runs (their mix)."""
+    run_label = shares["policy"].astype(str) if "policy" in shares.columns else pd.Series("", index=shares.index)
+    labels = list(dict.fromkeys(run_label))
+    fig, axes = plt.subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
+    for ax, label in zip(axes[0], labels):
+        part = shares[run_label == label]
+        for k, (pol, g) in enumerate(part.groupby("exporter_policy", observed=True, sort=False)):
+            by_tick = g.groupby("tick")["share"]
+            mean, lo, hi = by_tick.mean(), by_tick.min(), by_tick.max()
+            colour = plt.get_cmap("tab10")(k % 10)
+            ax.plot(mean.index, mean.to_numpy(), color=colour, label=str(pol))
+            ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.15, lw=0)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("tick")
+        ax.set_ylabel("share of active exporters")
+        ax.set_title(label or "Policies under imitation", fontsize=9)
+        ax.legend(fontsize=8, title="policy (mean over runs; band: range)")
+    return _save(fig, path)
+
+
+# ---- tournaments (sim.tournament) ---------------------------------------------------------
+def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_rate")) -> Path:
+    """``figures/tournament.png`` from ``payoffs.csv``: for each outcome, the focal policy's gain from switching
+    (rows: focal policy; columns: the field's policy) in % of staying with the field's policy, as a heat map;
+    each cell shows the mean and the 95% CI, and cells whose interval includes 0 are hatched."""
+    folder = Path(folder)
+    pay = pd.read_csv(folder / "payoffs.csv")
+    pay = pay[pay["payoff"] == "switching_gain"]
+    policies = list(dict.fromkeys(pay["focal"]))
+    n = len(policies)
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
+                             layout="constrained")
+    for k, (ax, out) in enumerate(zip(axes[0], outcomes)):
+        sub = pay[pay["outcome"] == out].set_index(["focal", "field"])
+        grid = np.array([[sub.loc[(x, y), "diff_pct"] for y in policies] for x in policies], dtype=float)
+        lim = np.nanmax(np.abs(grid)) if np.isfinite(grid).any() and np.nanmax(np.abs(grid)) > 0 else 1.0
+        im = ax.imshow(grid, cmap="RdBu", vmin=-lim, vmax=lim)
+        for i, x in enumerate(policies):
+            for j, y in enumerate(policies):
+                r = sub.loc[(x, y)]
+                if x == y:
+                    text = "(field)"
+                else:
+                    text = f"{r['diff_pct']:+.1f}%\n[{r['low_pct']:+.1f}, {r['high_pct']:+.1f}]"
+                    if r["verdict"] == "no detectable difference":
+                        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
+                                                   edgecolor="0.6"))
+                dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * lim
+                ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+        ax.set_xticks(range(n), policies, rotation=35, ha="right", fontsize=8)
+        ax.set_yticks(range(n), policies if k == 0 else [""] * n, fontsize=8)
+        ax.set_xlabel("field policy (the other exporters)")
+        if k == 0:
+            ax.set_ylabel("focal policy")
+        ax.set_title(f"{SHORT_LABELS.get(out, out)}: gain from switching", fontsize=9)
+        fig.colorbar(im, ax=ax, shrink=0.8, label="% of staying with the field's policy")
+    fig.suptitle("Tournament: focal exporters' gain from running the row policy among the column policy "
+                 "(mean, 95% CI; hatched: no detectable difference)", fontsize=9)
+    (folder / "figures").mkdir(exist_ok=True)
+    return _save(fig, folder / "figures" / "tournament.png")

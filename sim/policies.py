@@ -12,15 +12,21 @@ metadata that the engine reads (like Axelrod's strategies)::
 
 Each exporter's retention budget is shared among its trading relationships in
 proportion to ``priority``; nothing else in the engine needs to change.
+
+Exporters in one market may run different policies (``MarketModel(policy_mix=...)``):
+``assign_policies`` decides which exporter runs which, from the run's seed alone,
+and ``effects`` gives the engine each exporter's declarative effects as arrays.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
+from .draws import ASSIGNMENT, stream_key, uniform
 from .sums import mean
 from .vocab import EXPLORATION
 
@@ -193,3 +199,126 @@ class SharedValuesProgram(Policy):
 
     def priority(self, view):
         return np.ones(view.exporter.size)
+
+
+# ---- which exporter runs which policy ---------------------------------------------------------------
+class Assignment(NamedTuple):
+    """The policies of a market: ``policies[code[e]]`` is exporter ``e``'s policy (in the mix's order)."""
+
+    policies: tuple[Policy, ...]
+    code: np.ndarray  # int8, one per exporter
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.policies)
+
+
+def _known(name, where: str) -> str:
+    if not isinstance(name, str) or name not in POLICIES:
+        import difflib
+
+        near = difflib.get_close_matches(str(name), POLICIES, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"{where}={name!r} is not allowed{hint}: expected one of {', '.join(sorted(POLICIES))}")
+    return name
+
+
+def mix_counts(shares: Sequence[float], n: int) -> np.ndarray:
+    """How many of ``n`` exporters run each policy of a mix with these ``shares`` (summing to 1).
+
+    Largest remainders (Hamilton): each policy gets ``floor(share n)``, and the exporters left over go to the
+    largest fractional parts, ties to the policy listed first.
+    """
+    exact = np.asarray(shares, dtype=np.float64) * n
+    counts = np.floor(exact + 1e-9).astype(np.int64)
+    left = n - int(counts.sum())
+    order = sorted(range(len(exact)), key=lambda j: (-(exact[j] - counts[j]), j))
+    for j in order[:left]:
+        counts[j] += 1
+    return counts
+
+
+def assign_policies(mix: Mapping[str, float] | Sequence[str] | None, default: str, n_exporters: int,
+                    seed: int) -> Assignment:
+    """Which exporter runs which retention policy.
+
+    ``mix`` is None (every exporter runs ``default``), a mapping ``{policy: share}`` with shares >= 0 that sum
+    to 1, or a sequence of ``n_exporters`` policy names (exporter ``e`` runs ``mix[e]``). With shares, the
+    counts follow ``mix_counts`` and exporters are ranked by one order-free draw each
+    (``uniform(stream_key(seed, ASSIGNMENT, 0), e, 0)``): the first policy of the mix goes to the lowest
+    ranks, and so on. The ranks depend on the seed alone, so the exporters playing the first policy are the
+    same whatever the policies are called (a tournament's focal exporters, on common random numbers).
+    Raises ValueError naming the field, the value and what is allowed.
+    """
+    if mix is None:
+        return Assignment((get_policy(_known(default, "policy")),), np.zeros(n_exporters, np.int8))
+    if isinstance(mix, Mapping):
+        if not mix:
+            raise ValueError("policy_mix={} is not allowed: expected at least one policy with a share")
+        names = [_known(k, "policy_mix") for k in mix]
+        shares = []
+        for k, v in mix.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not (0 <= v <= 1):
+                raise ValueError(f"policy_mix.{k}={v!r} is not allowed: expected a share in [0, 1]")
+            shares.append(float(v))
+        if abs(sum(shares) - 1.0) > 1e-6:
+            raise ValueError(f"policy_mix shares sum to {sum(shares):g}: expected shares that sum to 1")
+        key = stream_key(seed, ASSIGNMENT, 0)
+        ranked = sorted(range(n_exporters), key=lambda e: (uniform(key, e, 0), e))
+        code = np.empty(n_exporters, np.int8)
+        start = 0
+        for j, count in enumerate(mix_counts(shares, n_exporters)):
+            code[ranked[start:start + count]] = j
+            start += count
+        return Assignment(tuple(get_policy(n) for n in names), code)
+    if isinstance(mix, (str, bytes)) or not isinstance(mix, Sequence):
+        raise ValueError(f"policy_mix={mix!r} is not allowed: expected a mapping of policy names to shares, "
+                         "or one policy name per exporter")
+    if len(mix) != n_exporters:
+        raise ValueError(f"policy_mix has {len(mix)} names: expected one policy name per exporter ({n_exporters})")
+    names = list(dict.fromkeys(_known(k, "policy_mix") for k in mix))
+    code = np.array([names.index(k) for k in mix], dtype=np.int8)
+    return Assignment(tuple(get_policy(n) for n in names), code)
+
+
+def check_mix(mix) -> None:
+    """Raise ValueError (field, value, what is allowed) unless ``mix`` is a valid ``policy_mix`` (its length
+    against the number of exporters is checked when the market is built)."""
+    if isinstance(mix, Mapping):
+        assign_policies(mix, "uniform", 0, 0)
+    elif isinstance(mix, (str, bytes)) or not isinstance(mix, Sequence) or not mix:
+        raise ValueError(f"policy_mix={mix!r} is not allowed: expected a mapping of policy names to shares, "
+                         "or one policy name per exporter")
+    else:
+        assign_policies(mix, "uniform", len(mix), 0)
+
+
+def mix_label(mix) -> str:
+    """A policy mix as runs and tables name it: ``key_accounts 25% + uniform 75%`` (shares), or the
+    distinct names with their counts (one name per exporter)."""
+    if isinstance(mix, Mapping):
+        return " + ".join(f"{k} {100 * float(v):g}%" for k, v in mix.items())
+    counts = dict.fromkeys(mix, 0)
+    for k in mix:
+        counts[k] += 1
+    return " + ".join(f"{k} x{n}" for k, n in counts.items())
+
+
+class Effects(NamedTuple):
+    """Each exporter's declarative policy effects (``Policy``'s class attributes), as arrays the kernels read."""
+
+    survey: np.ndarray  # bool
+    database: np.ndarray  # bool
+    fit_bonus: np.ndarray  # float64
+    value_alignment: np.ndarray  # float64
+
+
+def effects(assignment: Assignment) -> Effects:
+    """The effects of every exporter's policy, one entry per exporter."""
+    pol, code = assignment.policies, assignment.code
+    return Effects(
+        survey=np.array([p.survey for p in pol], dtype=np.bool_)[code],
+        database=np.array([p.database for p in pol], dtype=np.bool_)[code],
+        fit_bonus=np.array([float(p.fit_bonus) for p in pol], dtype=np.float64)[code],
+        value_alignment=np.array([float(p.value_alignment or 0.0) for p in pol], dtype=np.float64)[code],
+    )

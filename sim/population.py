@@ -21,7 +21,8 @@ class Exporters:
     unit_cost: np.ndarray  # money per unit
     opportunism: np.ndarray  # chance of an opportunistic act per delivery
     values: np.ndarray  # (E, k) unit vectors
-    budget: np.ndarray  # contact budget per tick
+    budget: np.ndarray  # relationship budget per tick (money)
+    acquisition_share: np.ndarray  # share of the budget spent on prospects
     capacity: np.ndarray  # units per tick
     active: np.ndarray  # False once the exporter has left the market
     stock: np.ndarray  # units available this tick
@@ -31,6 +32,18 @@ class Exporters:
     revenue_total: np.ndarray = field(default=None)
     profit_total: np.ndarray = field(default=None)
     exited_at: np.ndarray = field(default=None)
+    acquisition_total: np.ndarray = field(default=None)  # money spent on acquisition so far
+    retention_total: np.ndarray = field(default=None)  # money spent on retention so far (contacts, programmes)
+    programme_total: np.ndarray = field(default=None)  # the programmes' part of it
+    customers_won: np.ndarray = field(default=None)  # trial orders received so far
+    profit_at_round: np.ndarray = field(default=None)  # profit_total at the last imitation round (sim.imitation)
+    #: the retention policy each exporter runs (index into ``MarketModel.policies``) and its declarative
+    #: effects (``sim.policies.effects``), set by the model
+    policy: np.ndarray = field(default=None)
+    survey: np.ndarray = field(default=None)
+    database: np.ndarray = field(default=None)
+    fit_bonus: np.ndarray = field(default=None)
+    value_alignment: np.ndarray = field(default=None)
 
     @property
     def n(self) -> int:
@@ -103,6 +116,7 @@ def draw_population(p: dict, rng: np.random.Generator) -> tuple[Exporters, Buyer
         opportunism=_beta(p["opportunism_mean"], p["opportunism_sd"], E, rng),
         values=_unit_vectors(culture, p["values_spread"], E, rng),
         budget=np.full(E, p["contact_budget"], dtype=np.float64),
+        acquisition_share=np.full(E, p["acquisition_share"], dtype=np.float64),
         capacity=np.full(E, p["capacity_ratio"] * fair_share),
         active=np.ones(E, dtype=bool),
         stock=np.full(E, 0.1 * fair_share),  # launch stock
@@ -112,5 +126,10 @@ def draw_population(p: dict, rng: np.random.Generator) -> tuple[Exporters, Buyer
         revenue_total=np.zeros(E),
         profit_total=np.zeros(E),
         exited_at=np.full(E, -1, dtype=np.int32),
+        acquisition_total=np.zeros(E),
+        retention_total=np.zeros(E),
+        programme_total=np.zeros(E),
+        customers_won=np.zeros(E, dtype=np.int64),
+        profit_at_round=np.zeros(E),
     )
     return exporters, buyers

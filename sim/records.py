@@ -38,6 +38,10 @@ TIMESERIES_COLUMNS = (
     "revenue",
     "profit",
     "contact_spend",
+    "acquisition_spend",
+    "retention_spend",
+    "programme_cost",
+    "customers_won",
     "forecast_mape",
     "fill_rate",
     "inventory_cost",
@@ -166,7 +170,7 @@ class Recorder:
         d, a = tick.deliveries, tick.accounts
         # a delivered value is at most 1 + fit_bonus, and so are outcomes and expectations
         counts, mean_trust, mean_commitment, mean_satisfaction = _record_rows(
-            L.stage, L.trust, L.commitment, L.satisfaction, 2.0 + 2.0 * model.P.fit_bonus)
+            L.stage, L.trust, L.commitment, L.satisfaction, 2.0 + 2.0 * model.exporters.fit_bonus.max(initial=0.0))
         total = np.add.reduce  # per-exporter arrays, in exporter order
         ordered_total = float(total(d.orders_e))
         delivered_total = float(total(d.delivered_e))
@@ -191,7 +195,11 @@ class Recorder:
             retention_rate=1.0 - dissolved_trading / trading_at_start if trading_at_start else float("nan"),
             revenue=float(total(d.revenue_e)),
             profit=float(total(a.profit)),
-            contact_spend=float(total(tick.contacts.spend)),
+            contact_spend=float(total(tick.contacts.contact)),
+            acquisition_spend=float(total(tick.contacts.acquisition)),
+            retention_spend=float(total(tick.contacts.retention)),
+            programme_cost=float(total(tick.contacts.programmes)),
+            customers_won=tick.trials.started,
             forecast_mape=d.forecast_abs_error / d.forecast_actual if d.forecast_actual > 0 else float("nan"),
             fill_rate=delivered_total / ordered_total if ordered_total > 0 else float("nan"),
             inventory_cost=float(total(a.holding) + total(a.stockout)),

@@ -9,6 +9,7 @@ One folder per invocation of ``relsim run/compare/sweep``::
         relationships.parquet  one row per relationship (final state)
         exporters.parquet    one row per exporter
         snapshots.parquet    (when outputs.snapshot_every > 0) live relationships every n ticks
+        policy_shares.parquet (when imitation_every > 0) exporters running each policy after every imitation round
         outcomes.json        the run's scalar outcomes; written last: marks the run complete
     timeseries.parquet       the runs' tables combined, each row tagged with scenario, policy,
     events.parquet           point, replication, run (hash), seed and the swept values
@@ -47,7 +48,8 @@ import pyarrow.parquet as pq
 from .version import __version__
 
 TABLES = ("timeseries", "events", "relationships", "exporters")
-OPTIONAL_TABLES = ("snapshots",)  # written when the run records them (outputs.snapshot_every > 0)
+#: written when the run records them: snapshots (outputs.snapshot_every > 0), policy shares (imitation_every > 0)
+OPTIONAL_TABLES = ("snapshots", "policy_shares")
 ID_COLUMNS = ("scenario", "policy", "point", "replication", "run", "seed")
 OUTCOMES_FILE = "outcomes.json"
 MANIFEST = "manifest.json"

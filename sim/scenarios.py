@@ -101,6 +101,7 @@ _SECTION_PREFIX = {
     "lifecycle": "lifecycle",
     "awareness": "lifecycle",  # awareness is the first stage of the life cycle
     "demand": "demand",
+    "costs": "market.exporters.costs",
     "outputs": "outputs",
 }
 #: parameters whose path is not ``prefix.name``
@@ -114,6 +115,8 @@ _RENAMED = {
     "opportunism_sd": "market.exporters.opportunism.sd",
     "acquisition_share": "market.exporters.acquisition_share",
     "survey_every": "market.exporters.survey_every",
+    "imitation_every": "market.exporters.imitation_every",
+    "imitation_strength": "market.exporters.imitation_strength",
     "n_buyers": "market.buyers.count",
     "importance_mean": "market.buyers.importance.mean",
     "choice_rule": "choice.rule",
@@ -196,6 +199,9 @@ _EXTRA_LEAVES = [
 ]
 
 _POLICY_ALLOWED = "a registered policy name (see sim.POLICIES), or a non-empty list of distinct names"
+_POLICY_MIX_ALLOWED = "null, a mapping of policy names to shares summing to 1, or one policy name per exporter"
+_POLICY_MIX_DOC = ("exporters running different policies in one market, e.g. {key_accounts: 0.25, uniform: 0.75} "
+                   "(which exporters run which follows the seed); replaces policy")
 _LEAVES: dict[str, _Leaf] = {}
 for _l in _EXTRA_LEAVES[:5]:
     _LEAVES[_l.path] = _l
@@ -231,6 +237,7 @@ _SECTION_DOCS = {
     "market": "who is in the market: exporters and buyers with the distributions of their traits",
     "market.exporters": "exporters (sellers): count, trait distributions, contact budget, capacity, forecasting, exit",
     "market.buyers": "buyers (importers): count, orientation, values, monitoring, supplier needs",
+    "market.exporters.costs": "what retention programmes, trade fairs and acquisition cost; the discount rate of CLV",
     "market.exporters.quality": "distribution of product quality across exporters",
     "market.exporters.price": "distribution of unit price across exporters",
     "market.exporters.opportunism": "distribution of the chance of an opportunistic act across exporters",
@@ -326,6 +333,7 @@ _ScenarioBase = create_model(
     lifecycle=(Lifecycle, Field(default_factory=Lifecycle, description=_SECTION_DOCS["lifecycle"])),
     demand=(Demand, Field(default_factory=Demand, description=_SECTION_DOCS["demand"])),
     policy=(Any, Field(default=_LEAVES["policy"].default, description=_LEAVES["policy"].doc)),
+    policy_mix=(Any, Field(default=None, description=_POLICY_MIX_DOC)),
     sweep=(Sweep | None, Field(default=None, description="optional parameter sweep: grid or sample")),
     outputs=(Outputs, Field(default_factory=Outputs, description=_SECTION_DOCS["outputs"])),
 )
@@ -353,6 +361,20 @@ class Scenario(_ScenarioBase):
             raise PydanticCustomError("policy_dup", "policies listed twice; expected distinct names")
         return v
 
+    @field_validator("policy_mix", mode="before")
+    @classmethod
+    def _check_policy_mix(cls, v: Any) -> Any:
+        from .policies import check_mix
+
+        if v is None:
+            return v
+        try:
+            check_mix(v)
+        except ValueError as err:
+            raise PydanticCustomError("policy_mix", "{problem}; expected " + _POLICY_MIX_ALLOWED,
+                                      {"problem": str(err).split(": expected")[0]}) from None
+        return v
+
     # ---- reading --------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Any, source: str = "<scenario>") -> "Scenario":
@@ -366,7 +388,11 @@ class Scenario(_ScenarioBase):
 
     @property
     def policies(self) -> list[str]:
-        """The policies to run, the reference (first) one first."""
+        """The policies to run, the reference (first) one first; with a ``policy_mix``, its label (one market)."""
+        if self.policy_mix is not None:
+            from .policies import mix_label
+
+            return [mix_label(self.policy_mix)]
         return list(self.policy) if isinstance(self.policy, list) else [self.policy]
 
     def get(self, path: str) -> Any:
@@ -389,6 +415,14 @@ class Scenario(_ScenarioBase):
         from .policies import POLICIES
 
         kw = {name: self.get(path) for name, path in PARAM_PATHS.items() if name != "policy"}
+        if self.policy_mix is not None and (policy is None or policy == self.policies[0]):
+            mix = self.policy_mix
+            if not isinstance(mix, dict) and len(mix) != kw["n_exporters"]:
+                raise ScenarioError(self._source, "policy_mix", f"{len(mix)} names is not allowed", value=mix,
+                                    allowed=f"one policy name per exporter ({kw['n_exporters']})")
+            kw["policy"] = next(iter(mix))
+            kw["policy_mix"] = mix
+            return kw
         chosen = self.policies[0] if policy is None else policy
         if chosen not in POLICIES:
             raise ScenarioError(self._source, "policy", f"{_show(chosen)} is not allowed" + _near(chosen, POLICIES),
@@ -773,6 +807,7 @@ def schema_rows() -> list[tuple[str, str, Any, str, str]]:
             continue
         rows.append((path, leaf.type_name, leaf.default, leaf.allowed, leaf.doc))
     rows.append(("policy", _LEAVES["policy"].type_name, _LEAVES["policy"].default, _POLICY_ALLOWED, _LEAVES["policy"].doc))
+    rows.append(("policy_mix", "mapping | list[string] | null", None, _POLICY_MIX_ALLOWED, _POLICY_MIX_DOC))
     rows.extend(_SWEEP_ROWS)
     rows.extend((path, leaf.type_name, leaf.default, leaf.allowed, leaf.doc) for path, leaf in _LEAVES.items() if path.startswith("outputs."))
     return rows

@@ -14,7 +14,9 @@ from scipy import stats as _st
 COMPARE_OUTCOMES: dict[str, str] = {
     "retention_rate": "retention rate (share of trading relationships kept)",
     "profit": "profit of all exporters (money)",
-    "clv": "customer lifetime value (money per trading relationship)",
+    "clv": "customer lifetime value (money per trading relationship, discounted, net of contact money)",
+    "cost_per_acquired_customer": "acquisition spend per customer won (money)",
+    "cost_per_retained_customer": "retention spend per customer retained (money)",
     "dissolutions": "dissolutions of trading relationships (count)",
     "mean_duration": "mean relationship duration (ticks)",
 }
@@ -25,6 +27,8 @@ SHORT_LABELS: dict[str, str] = {
     "retention_rate": "retention rate (0-1)",
     "profit": "profit (money)",
     "clv": "CLV (money per relationship)",
+    "cost_per_acquired_customer": "cost per acquired customer (money)",
+    "cost_per_retained_customer": "cost per retained customer (money)",
     "dissolutions": "dissolutions (count)",
     "mean_duration": "mean duration (ticks)",
     "loyalty_y": "loyalty y (1/n-1)",

@@ -34,3 +34,10 @@ def population_generator(seq: np.random.SeedSequence) -> np.random.Generator:
     stream has always been)."""
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, 0),
                                                                       pool_size=seq.pool_size)))
+
+
+def draw_seed(rng) -> int:
+    """The run's seed as the order-free draws use it (``sim.draws.stream_key``): the first 64-bit word of the
+    run's SeedSequence (``seed_sequence(rng)``)."""
+    seq = rng if isinstance(rng, np.random.SeedSequence) else seed_sequence(rng)
+    return int(seq.generate_state(1, np.uint64)[0])

@@ -213,11 +213,12 @@ def _fill_rates(stock, orders_e, active):
 
 
 @kernel
-def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P, fill_e, q_units, q_money, q_money2,
+def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_tick, t, P, fill_e, q_units, q_money, q_money2,
                 q_error, q_value,
                 exporter, buyer, born, stage, stock, active, propensity, quality, price, unit_cost,
+                survey, database, fit_bonus, alignment,
                 monitoring, size, partnership, importance, n_trading,
-                trust_c, comm, volume, revenue_c, margin_c, n_orders, investment, switching,
+                trust_c, comm, volume, revenue_c, margin_c, clv, n_orders, investment, switching,
                 outcome_c, expectation_c, satisfaction_c, low_sat, forecast, perceived_c, shared,
                 tc_c, tk_c, ti_c, commitment_c, preference, level, hist):
     """Rows ``tr[lo:hi]``: delivery, investment, judgement and the row-local forecasts (the per-exporter totals
@@ -241,11 +242,13 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
         mon = eq.monitoring(np.float64(monitoring[b]), np.float64(trust_c[i]), P)
         u = draws.uniform(key, draws.relationship_subject(exporter[i], buyer[i], born[i], n_buyers), 0)
         act, detected = eq.opportunism(u, propensity[e], mon, ordered)
-        v = eq.delivered_value(fill, quality[e], act, np.float64(comm[i]), P)
+        v = eq.delivered_value(fill, quality[e], act, np.float64(comm[i]), fit_bonus[e], P)
         rev, mar = eq.sale(d, price[e], unit_cost[e], act, P)
         volume[i] = F32(np.float64(volume[i]) + d)
         revenue_c[i] = F32(np.float64(revenue_c[i]) + rev)
         margin_c[i] = F32(np.float64(margin_c[i]) + mar)
+        if mar != 0.0:
+            clv[i] = F32(np.float64(clv[i]) + eq.discounted(mar, t - born[i], P))
         n_orders[i] += ordered
         acts[0] += act
         acts[1] += detected
@@ -267,10 +270,10 @@ def _trade_rows(lo, hi, tr, order, demand, expected_next, key, survey_now, t, P,
         outcome_c[i], expectation_c[i], satisfaction_c[i] = F32(o), F32(x), F32(s)
         low_sat[i] = eq.dissatisfied_ticks(low_sat[i], s, P)
         perceived_c[i] = F32(eq.perceived_satisfaction(np.float64(perceived_c[i]), y, np.float64(forecast[i]), s,
-                                                       survey_now, P))
+                                                       database[e], survey_tick and survey[e]))
         sv = np.float64(shared[i])
-        if P.value_alignment != 0.0:
-            sv = eq.align_values(sv, np.float64(comm[i]), P)
+        if alignment[e] != 0.0:
+            sv = eq.align_values(sv, np.float64(comm[i]), alignment[e])
             shared[i] = F32(sv)
         tc, tk, ti, trust = eq.trust_update(np.float64(tc_c[i]), np.float64(tk_c[i]), np.float64(ti_c[i]),
                                             np.float64(comm[i]), sv, s, detected, stage[i] == COMMITMENT, P)
@@ -350,20 +353,20 @@ def fulfil(model, t: int, demand: np.ndarray, orders: Orders, n_trading: np.ndar
     tr = orders.rows
     n = max(tr.size, 1)
     expected_next = model.expected_demand(t + 1) if P.information_sharing else _NO_SHARING
-    survey_now = bool(P.survey and t % P.survey_every == 0)
+    survey_tick = bool(t % P.survey_every == 0)  # exporters whose policy surveys do so this tick
     units = float(demand.max()) if demand.size else 0.0
     money = units * float(ex.price.max())
     q_units, q_money, q_money2 = grid(units, n), grid(money, n), grid(money * money, n)
     totals = run_chunks(_order_totals, tr.size, tr, orders.order, L.exporter, L.forecast, q_units, ex.n)
     orders_e = np.add.reduce([o for o, _ in totals])  # partial sums on one grid: exact in any order
     q_error = grid(max(units, max(f for _, f in totals)), n)  # the largest order or forecast bounds every error
-    q_value = grid(1.0 + P.fit_bonus, n)  # a delivered value is at most 1 + fit_bonus
+    q_value = grid(1.0 + ex.fit_bonus.max(initial=0.0), n)  # a delivered value is at most 1 + fit_bonus
     parts = run_chunks(
         _trade_rows, tr.size, tr, orders.order, demand, expected_next, model.stream_key(draws.FULFILMENT, t),
-        survey_now, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error, q_value,
+        survey_tick, t, P, _fill_rates(ex.stock, orders_e, ex.active), q_units, q_money, q_money2, q_error, q_value,
         L.exporter, L.buyer, L.born, L.stage, ex.stock, ex.active, ex.opportunism, ex.quality, ex.price,
-        ex.unit_cost, by.monitoring, by.size, by.partnership, by.importance, n_trading,
-        L.trust, L.communication, L.volume, L.revenue, L.margin, L.n_orders, L.investment, L.switching_cost,
+        ex.unit_cost, ex.survey, ex.database, ex.fit_bonus, ex.value_alignment, by.monitoring, by.size, by.partnership, by.importance, n_trading,
+        L.trust, L.communication, L.volume, L.revenue, L.margin, L.clv, L.n_orders, L.investment, L.switching_cost,
         L.outcome, L.expectation, L.satisfaction, L.low_sat, L.forecast, L.perceived, L.shared_values,
         L.trust_calculus, L.trust_knowledge, L.trust_identification, L.commitment, L.preference, L.level, L.hist)
     acts = np.add.reduce([p[0] for p in parts])
@@ -400,12 +403,18 @@ def _plan_exporters(P, stock, delivered, orders, forecast, capacity, active, mar
     return holding, stockout, profit
 
 
-def plan(model, deliveries: Deliveries, spend: np.ndarray) -> Accounts:
-    """Next tick's stock from the forecasts; this tick's holding and stock-out costs and profit, per exporter."""
+def plan(model, deliveries: Deliveries, contacts, won: np.ndarray) -> Accounts:
+    """Next tick's stock from the forecasts; this tick's holding and stock-out costs and profit, per exporter
+    (``contacts``: what ``communication.talk`` spent; ``won``: customers won this tick, per exporter). Adds
+    the tick's spending and customers won to each exporter's totals."""
     ex, d = model.exporters, deliveries
+    ex.acquisition_total += contacts.acquisition
+    ex.retention_total += contacts.retention
+    ex.programme_total += contacts.programmes
+    ex.customers_won += won
     return Accounts(*_plan_exporters(model.P, ex.stock, d.delivered_e, d.orders_e, d.forecast_e, ex.capacity,
-                                     ex.active, d.margin_e, spend, d.revenue_e, ex.revenue_total, ex.profit_total,
-                                     ex.profit_smooth, ex.neg_profit_ticks))
+                                     ex.active, d.margin_e, contacts.spend, d.revenue_e, ex.revenue_total,
+                                     ex.profit_total, ex.profit_smooth, ex.neg_profit_ticks))
 
 
 @kernel

@@ -213,7 +213,8 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path):
 # ---- compare -------------------------------------------------------------------------------------
 def test_compare_table_crn_and_figure(compared):
     table = pd.read_csv(compared / "compare.csv")
-    outcomes = ["retention_rate", "profit", "clv", "dissolutions", "mean_duration"]
+    outcomes = ["retention_rate", "profit", "clv", "cost_per_acquired_customer", "cost_per_retained_customer",
+                "dissolutions", "mean_duration"]
     assert list(dict.fromkeys(table["outcome"])) == outcomes
     m = json.loads((compared / "manifest.json").read_text())
     policies = m["policies"]

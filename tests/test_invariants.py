@@ -146,7 +146,7 @@ def test_cooldown_blocks_reapproach():
     opportunism_penalty=st.floats(0.0, 1.0),
     commitment_gain=st.floats(0.0, 1.0),
     commitment_decay=st.floats(0.0, 1.0),
-    contact_budget=st.floats(0.0, 500.0),
+    contact_budget=st.floats(0.0, 10.0),
     hysteresis=st.floats(0.0, 1.0),
     cooldown=st.integers(0, 30),
     choice_rule=st.sampled_from(["logit", "reinforcement"]),

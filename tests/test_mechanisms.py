@@ -30,7 +30,7 @@ def total(column: str, **params) -> float:
 @pytest.mark.parametrize(
     "low, high, min_gain",
     [
-        (dict(contact_budget=0.0), dict(contact_budget=200.0), 0.12),
+        (dict(contact_budget=0.0), dict(contact_budget=4.0), 0.12),
         (dict(communication_effect=0.0), dict(communication_effect=3.0), 0.12),
     ],
     ids=["contact_budget", "communication_effect"],

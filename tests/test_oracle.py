@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.policies import POLICIES
+from sim.policies import POLICIES, assign_policies
 from sim.testing import PlainMarket
 
 TICKS = 40
@@ -58,6 +58,10 @@ CASES = {
     "shared values program, reinforcement, excessive trust": dict(
         policy="shared_values_program", choice_rule="reinforcement", excessive_trust=True,
         excessive_trust_threshold=0.6
+    ),
+    "policy mix with imitation: database, key accounts, values programme": dict(
+        policy_mix={"customer_database": 0.25, "key_accounts": 0.25, "shared_values_program": 0.5},
+        imitation_every=4, imitation_strength=1.0
     ),
 }
 
@@ -118,6 +122,9 @@ def test_same_relationship_state(pair):
     assert np.array_equal(mine["stage"].cat.codes.to_numpy(), theirs["stage"].to_numpy())
     for col in ("trust", "commitment", "satisfaction"):
         assert np.allclose(mine[col].to_numpy(float), theirs[col].to_numpy(float), atol=1e-4), col
+    # customer lifetime value: money accumulated in float32 over the run
+    assert np.abs(theirs["clv"]).max() > 1.0
+    assert np.allclose(mine["clv"].to_numpy(float), theirs["clv"].to_numpy(float), rtol=1e-4, atol=1e-3)
 
 
 def test_oracle_detects_a_changed_rule():
@@ -129,3 +136,14 @@ def test_oracle_detects_a_changed_rule():
     plain.run_for(15)
     x, y = engine.timeseries["mean_trust"].to_numpy(), plain.timeseries["mean_trust"].to_numpy()
     assert not np.allclose(x, y, rtol=1e-4, atol=1e-6)
+
+
+def test_imitation_changes_policies_in_both(pair):
+    """Where the case imitates, exporters did change policy, identically in both versions."""
+    engine, plain = pair
+    if not engine.P.imitation_every:
+        pytest.skip("no imitation in this case")
+    mix = next(c["policy_mix"] for c in CASES.values() if c.get("imitation_every"))
+    start = assign_policies(mix, "uniform", engine.exporters.n, engine.draw_seed).code
+    assert np.count_nonzero(engine.exporters.policy != start) >= 2  # exporters moved
+    assert np.array_equal(engine.exporters.policy, plain.policy_code)

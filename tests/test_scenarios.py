@@ -79,7 +79,7 @@ def test_every_engine_parameter_is_mapped_to_a_unique_path():
     assert len(set(PARAM_PATHS.values())) == len(PARAM_PATHS)
     top = set(Scenario.model_fields)
     assert top == {"name", "description", "seed", "ticks", "replications", "market", "choice", "dynamics",
-                   "lifecycle", "demand", "policy", "sweep", "outputs"}
+                   "lifecycle", "demand", "policy", "policy_mix", "sweep", "outputs"}
     for path in PARAM_PATHS.values():
         assert path.split(".")[0] in top
 

@@ -66,10 +66,10 @@ import pandas as pd
 from sim import draws, dynamics
 from sim.awareness import prospect_weights
 from sim.parameters import record, validate
-from sim.policies import PolicyView, get_policy
+from sim.policies import PolicyView, assign_policies
 from sim.population import draw_population
 from sim.records import TIMESERIES_COLUMNS
-from sim.streams import population_generator, seed_sequence
+from sim.streams import draw_seed, population_generator, seed_sequence
 from sim.vocab import (AWARENESS, BETTER_ALTERNATIVE, COMMITMENT, COMMITMENT_DECAY, COMMITTED, DISSOLVED, EXPANSION,
                        EXPLORATION, EXPONENTIAL_SMOOTHING, EXPORTER_EXIT, INITIAL, KEY_ACCOUNT_LOSS, LAPSED, LOGIT,
                        MATCHING, MEDIA, MOVING_AVERAGE, REFERRAL, REINFORCEMENT, SEASONAL_INDEX, TRADE_FAIR, TRIAL,
@@ -106,7 +106,7 @@ class Rel:
         "tc", "tk", "ti", "trust", "commitment", "investment", "switching_cost",
         "outcome", "expectation", "satisfaction", "perceived", "shared_values",
         "communication", "preference", "order", "forecast", "level", "hist",
-        "volume", "revenue", "margin", "n_orders", "low_sat", "subject",
+        "volume", "revenue", "margin", "clv", "n_orders", "low_sat", "subject",
         "w", "fill", "delivered", "ordered", "opp", "detected", "value", "payoff",
     )
 
@@ -119,7 +119,7 @@ class Rel:
         self.investment = self.switching_cost = self.outcome = self.expectation = 0.0
         self.satisfaction = self.perceived = self.communication = 0.0
         self.shared_values, self.preference = shared_values, preference
-        self.order = self.forecast = self.level = self.volume = self.revenue = self.margin = 0.0
+        self.order = self.forecast = self.level = self.volume = self.revenue = self.margin = self.clv = 0.0
         self.hist = None
         self.n_orders = self.low_sat = 0
 
@@ -140,25 +140,46 @@ class PlainExporter(mesa.Agent):
         self.quality, self.price, self.unit_cost = float(ex.quality[i]), float(ex.price[i]), float(ex.unit_cost[i])
         self.opportunism, self.budget, self.capacity = float(ex.opportunism[i]), float(ex.budget[i]), float(ex.capacity[i])
         self.values = ex.values[i]
+        self.acquisition_share = float(ex.acquisition_share[i])
+        self.adopt(m.policies[m.policy_code[i]])
         self.rel_price = self.price / m.p["price_mean"]
         self.active, self.exited_at, self.stock = True, -1, float(ex.stock[i])
         self.season = [1.0] * m.P.season_period
         self.profit_smooth, self.neg_ticks, self.revenue_total, self.profit_total = 0.0, 0, 0.0, 0.0
+        self.acquisition_total = self.retention_total = self.profit_at_round = 0.0
         self.rels: list[Rel] = []
+
+    def adopt(self, policy):
+        """Run ``policy`` from now on, with its declarative effects."""
+        self.policy = policy
+        self.survey, self.database = bool(policy.survey), bool(policy.database)
+        self.fit_bonus, self.value_alignment = float(policy.fit_bonus), float(policy.value_alignment or 0.0)
 
     def talk(self, t):
         P = self.model.P
+        self.acquisition = self.retention = self.programmes = self.contact = 0.0
         if not self.active:
-            self.spend = 0.0
             return
         prospects = [r for r in self.rels if r.stage == AWARENESS]
         customers = [r for r in self.rels if r.stage != AWARENESS]
         total_w = sum(r.w for r in customers)
         for r in prospects:
-            r.communication = eq.communication(eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, P), P)
+            r.communication = eq.communication(
+                eq.contact_budget(True, len(prospects), 0.0, total_w, self.budget, self.acquisition_share), P)
         for r in customers:
-            r.communication = eq.communication(eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, P), P)
-        self.spend = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0, P)
+            money = eq.contact_budget(False, len(prospects), r.w, total_w, self.budget, self.acquisition_share)
+            r.communication = eq.communication(money, P)
+            r.clv -= eq.discounted(money, t - r.born, P)
+        on_prospects, on_customers = eq.contact_spend(self.budget, len(prospects) > 0, total_w > 0,
+                                                      self.acquisition_share)
+        self.programmes = eq.programme_cost(len(customers), t % P.survey_every == 0 and self.survey, self.database,
+                                            self.value_alignment != 0.0, P)
+        fair_now = (t - 1) % P.fair_every == 0 and P.fair_contacts > 0
+        self.acquisition = eq.acquisition_spend(on_prospects, fair_now, P)
+        self.retention = on_customers + self.programmes
+        self.contact = on_prospects + on_customers
+        self.acquisition_total += self.acquisition
+        self.retention_total += self.retention
 
     def advertise(self, t, found):
         """Prospects this exporter meets: at a fair (its FAIR draws, one per contact) and through media (a
@@ -198,12 +219,13 @@ class PlainExporter(mesa.Agent):
             monitoring = eq.monitoring(b.monitoring, r.trust, P)
             r.opp, r.detected = eq.opportunism(r.draw(m.key[draws.FULFILMENT]), self.opportunism, monitoring,
                                                r.ordered)
-            r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, P)
+            r.value = eq.delivered_value(fill, self.quality, r.opp, r.communication, self.fit_bonus, P)
             revenue, margin = eq.sale(r.delivered, self.price, self.unit_cost, r.opp, P)
             r.payoff = eq.visit_payoff(fill, r.opp, r.ordered, P)
             r.volume += r.delivered
             r.revenue += revenue
             r.margin += margin
+            r.clv += eq.discounted(margin, t - r.born, P)
             r.n_orders += r.ordered
             self.delivered += r.delivered
             self.revenue_tick += revenue
@@ -243,7 +265,7 @@ class PlainExporter(mesa.Agent):
             forecast += f
         self.stock, unsold = eq.restock(self.stock, self.delivered, forecast, self.capacity, self.active, P)
         self.profit, self.holding, self.stockout = eq.exporter_profit(
-            self.margin_tick, unsold, self.orders, self.delivered, self.spend, self.active, P)
+            self.margin_tick, unsold, self.orders, self.delivered, self.acquisition + self.retention, self.active, P)
         self.revenue_total += self.revenue_tick
         self.profit_total += self.profit
         self.profit_smooth = eq.smoothed_profit(self.profit_smooth, self.profit)
@@ -327,16 +349,18 @@ class PlainBuyer(mesa.Agent):
 
     def judge(self, t):
         P = self.model.P
-        survey_now = P.survey and t % P.survey_every == 0
+        survey_tick = t % P.survey_every == 0
         for r in self.rels:
             if not r.trading:
                 continue
             r.outcome, r.expectation, sat = eq.satisfaction_update(r.outcome, r.expectation, r.value, r.ordered, P)
             r.satisfaction = sat
             r.low_sat = eq.dissatisfied_ticks(r.low_sat, sat, P)
-            r.perceived = eq.perceived_satisfaction(r.perceived, r.order, r.forecast, sat, survey_now, P)
-            if P.value_alignment:
-                r.shared_values = eq.align_values(r.shared_values, r.communication, P)
+            x = self.model.exporter_list[r.ex]
+            r.perceived = eq.perceived_satisfaction(r.perceived, r.order, r.forecast, sat, x.database,
+                                                    survey_tick and x.survey)
+            if x.value_alignment:
+                r.shared_values = eq.align_values(r.shared_values, r.communication, x.value_alignment)
             r.tc, r.tk, r.ti, r.trust = eq.trust_update(r.tc, r.tk, r.ti, r.communication, r.shared_values, sat,
                                                         r.detected, r.stage == COMMITMENT, P)
             r.commitment = eq.commitment_update(r.commitment, r.trust, r.shared_values, r.outcome, r.switching_cost,
@@ -376,18 +400,19 @@ class PlainBuyer(mesa.Agent):
 class PlainMarket(mesa.Model):
     """``sim.MarketModel``'s rules, one agent and one relationship at a time."""
 
-    def __init__(self, *, rng=None, **params):
+    def __init__(self, *, rng=None, policy_mix=None, **params):
         self.p = p = validate(params)
         #: the parameter record the equations read, built from this model's own parameters
         self.P = P = record(p)
         seq = seed_sequence(rng)
         super().__init__(rng=int(seq.generate_state(1, np.uint32)[0]))
         #: the run's seed as the draws use it (as the engine derives it)
-        self.draw_seed = int(seq.generate_state(1, np.uint64)[0])
+        self.draw_seed = draw_seed(seq)
         self.key = None  # this tick's key of each mechanism (draws.MECHANISMS), set by step
-        self.policy = get_policy(p["policy"])
         population = population_generator(seq)  # traits, then the relationships that exist before tick 1
         self.ex, self.by = draw_population(p, population)
+        assignment = assign_policies(policy_mix, p["policy"], self.ex.n, self.draw_seed)
+        self.policies, self.policy_code = assignment.policies, assignment.code
         self.buyers = self.by  # what prospect_weights reads
         self.prospect_cdf = prospect_weights(self).tolist()  # empty: uniform
         self.exporter_list = [PlainExporter(self, i) for i in range(self.ex.n)]
@@ -513,6 +538,7 @@ class PlainMarket(mesa.Model):
         self.fc_error = self.fc_actual = 0.0
         exporters.shuffle_do("plan", t)
         self.advance(t, trading)
+        self.imitate(t)
         self.record(t, trading, created_before, dissolved_before)
 
     def meet(self, t):
@@ -532,21 +558,49 @@ class PlainMarket(mesa.Model):
         candidates += [(e, b, REFERRAL) for e, b in sorted(found["referral"])]
         self.introduce(candidates, t)
 
+    def imitate(self, t):
+        """Every imitation_every ticks each active exporter compares its profit since the last round with one
+        other active exporter's (its IMITATION draw 0) and copies that one's policy with the probability of
+        dynamics.imitation_probability (draw 1); all decide on the policies before the round."""
+        P = self.P
+        if not P.imitation_every or t % P.imitation_every != 0:
+            return
+        xs = self.exporter_list
+        profit = [x.profit_total - x.profit_at_round for x in xs]
+        for x in xs:
+            x.profit_at_round = x.profit_total
+        active = [x.i for x in xs if x.active]
+        if len(active) < 2:
+            return
+        spread = max(profit[i] for i in active) - min(profit[i] for i in active)
+        key = int(draws.stream_key(self.draw_seed, draws.IMITATION, t))
+        before = list(self.policy_code)
+        for e in active:
+            others = [i for i in active if i != e]
+            peer = others[min(int(rnd.uniform(key, e, 0) * len(others)), len(others) - 1)]
+            if before[peer] != before[e] and rnd.uniform(key, e, 1) < eq.imitation_probability(
+                    profit[e], profit[peer], spread, P):
+                self.policy_code[e] = before[peer]
+                xs[e].adopt(self.policies[before[peer]])
+
     def weigh(self, rels, t):
-        """The retention policy's weight of each customer relationship (policies are vectorised)."""
-        view = PolicyView(
-            tick=t,
-            exporter=np.array([r.ex for r in rels], dtype=np.int64),
-            stage=np.array([r.stage for r in rels], dtype=np.int8),
-            age=np.array([t - r.born for r in rels], dtype=np.float64),
-            revenue=np.array([r.revenue for r in rels], dtype=np.float64),
-            last_order=np.array([r.order for r in rels], dtype=np.float64),
-            perceived=np.array([r.perceived for r in rels], dtype=np.float64),
-            buyer_size=np.array([self.buyer_list[r.buyer].size for r in rels], dtype=np.float64),
-            rng=draws.policy_generator(self.draw_seed, t),
-        )
-        for r, w in zip(rels, np.asarray(self.policy.priority(view), dtype=np.float64).tolist()):
-            r.w = w
+        """Each retention policy's weight of its exporters' customer relationships (policies are vectorised,
+        one view per policy, as the engine hands them)."""
+        for group, policy in enumerate(self.policies):
+            mine = [r for r in rels if self.policy_code[r.ex] == group]
+            view = PolicyView(
+                tick=t,
+                exporter=np.array([r.ex for r in mine], dtype=np.int64),
+                stage=np.array([r.stage for r in mine], dtype=np.int8),
+                age=np.array([t - r.born for r in mine], dtype=np.float64),
+                revenue=np.array([r.revenue for r in mine], dtype=np.float64),
+                last_order=np.array([r.order for r in mine], dtype=np.float64),
+                perceived=np.array([r.perceived for r in mine], dtype=np.float64),
+                buyer_size=np.array([self.buyer_list[r.buyer].size for r in mine], dtype=np.float64),
+                rng=draws.policy_generator(self.draw_seed, t, group),
+            )
+            for r, w in zip(mine, np.asarray(policy.priority(view), dtype=np.float64).tolist()):
+                r.w = w
 
     def advance(self, t, traded):
         P = self.P
@@ -592,7 +646,11 @@ class PlainMarket(mesa.Model):
             retention_rate=1.0 - self.dissolved_trading / self.trading_at_start if self.trading_at_start else NAN,
             revenue=sum(x.revenue_tick for x in xs),
             profit=sum(x.profit for x in xs),
-            contact_spend=sum(x.spend for x in xs),
+            contact_spend=sum(x.contact for x in xs),
+            acquisition_spend=sum(x.acquisition for x in xs),
+            retention_spend=sum(x.retention for x in xs),
+            programme_cost=sum(x.programmes for x in xs),
+            customers_won=self.trials,
             forecast_mape=self.fc_error / self.fc_actual if self.fc_actual > 0 else NAN,
             fill_rate=delivered / orders if orders > 0 else NAN,
             inventory_cost=sum(x.holding + x.stockout for x in xs),
@@ -625,8 +683,9 @@ class PlainMarket(mesa.Model):
         return pd.DataFrame(self.event_log, columns=["tick", "relationship", "exporter", "buyer", "from_stage", "to_stage", "cause"])
 
     def relationship_state(self) -> pd.DataFrame:
-        """Every relationship ever formed: id, stage, trust, commitment (for comparison with the engine)."""
+        """Every relationship ever formed: id, stage, trust, commitment, satisfaction and customer lifetime
+        value (for comparison with the engine)."""
         return pd.DataFrame(
-            [(r.id, r.ex, r.buyer, r.stage, r.trust, r.commitment, r.satisfaction) for r in self.formed],
-            columns=["relationship", "exporter", "buyer", "stage", "trust", "commitment", "satisfaction"],
+            [(r.id, r.ex, r.buyer, r.stage, r.trust, r.commitment, r.satisfaction, r.clv) for r in self.formed],
+            columns=["relationship", "exporter", "buyer", "stage", "trust", "commitment", "satisfaction", "clv"],
         ).sort_values("relationship", ignore_index=True)

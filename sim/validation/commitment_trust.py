@@ -49,7 +49,7 @@ from .runs import pmap, scenario_kwargs, seed_for
 
 #: swept parameter -> (low, high)
 SWEEP = {
-    "contact_budget": (5.0, 80.0),
+    "contact_budget": (0.1, 1.6),
     "communication_effect": (0.2, 2.0),
     "values_spread": (0.2, 2.0),
     "opportunism_mean": (0.0, 0.2),

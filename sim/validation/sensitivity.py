@@ -33,7 +33,7 @@ PROBLEM_BOUNDS = {
     "commitment_gain": (0.03, 0.1),
     "commitment_decay": (0.01, 0.04),
     "opportunism_mean": (0.0, 0.15),
-    "contact_budget": (10.0, 80.0),
+    "contact_budget": (0.2, 1.6),
     "switching_cost_strength": (0.3, 2.0),
     "beta": (1.0, 8.0),
     "review_rate": (0.03, 0.2),
