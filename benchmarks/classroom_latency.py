@@ -2,7 +2,8 @@
 
 Starts ``relsim classroom`` on a free loopback port (the default market: 36 exporters x 900 buyers,
 6 ticks a round), joins ``--students`` simulated students (each a thread that long-polls /api/state as a
-student's page does and changes its decisions every round), then plays ``--rounds`` rounds as the teacher:
+student's page does and changes its decisions every round, through every retention policy), then plays
+``--rounds`` rounds as the teacher:
 for each, the time from sending "next" to the moment each student's poll has returned the new round's
 state (JSON parsed). Prints the median, p90 and maximum over students and rounds and writes
 benchmarks/results/classroom_latency.json. Usage::
@@ -25,6 +26,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+from sim.policies import POLICIES
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "classroom_latency.json"
@@ -80,11 +83,11 @@ def main() -> None:
         for t in threads:
             t.start()
         latencies, server = [], []
-        policies = ("uniform", "new_customers_first", "key_accounts", "at_risk")
+        policies = tuple(POLICIES)  # every policy a student can choose, the programmes included
         for r in range(1, args.rounds + 1):
             for i, token in enumerate(tokens):  # every student changes their decisions
                 _call(base, "/api/decide", {"token": token, "acquisition_share": round(0.05 * ((i + r) % 21), 2),
-                                            "policy": policies[(i + r) % 4]})
+                                            "policy": policies[(i + r) % len(policies)]})
             time.sleep(0.5)  # the decision updates have reached the pages
             t0 = time.perf_counter()
             _call(base, "/api/teacher", {"key": key, "action": "next"})

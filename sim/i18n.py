@@ -25,11 +25,23 @@ POLICIES = {
     "en": {"uniform": ("Even attention", "Every customer gets the same share of the retention budget."),
            "new_customers_first": ("New customers first", "New customers (exploration) get four times the attention, fading with age."),
            "key_accounts": ("Key accounts", "Attention in proportion to each customer's revenue so far."),
-           "at_risk": ("Customers at risk", "Attention to the customers you believe least satisfied.")},
+           "at_risk": ("Customers at risk", "Attention to the customers you believe least satisfied."),
+           "satisfaction_survey": ("Satisfaction survey", "Regular surveys show how satisfied customers really are; "
+                                   "attention to the least satisfied. Each survey costs money per customer."),
+           "customer_database": ("Customer database", "A database of purchases: a truer view of satisfaction and a "
+                                 "better-fitting offer; attention to the least satisfied. Costs money every month."),
+           "shared_values_program": ("Shared-values programme", "Even attention, and every contact slowly brings your "
+                                     "values and your customers' closer. Costs money per customer.")},
     "ko": {"uniform": ("고른 관리", "모든 고객에게 유지 예산을 똑같이 나눕니다."),
            "new_customers_first": ("신규 고객 우선", "새 고객(탐색 단계)에 네 배의 관심을 주고, 관계가 오래될수록 줄입니다."),
            "key_accounts": ("핵심 고객", "지금까지의 매출에 비례해 관심을 줍니다."),
-           "at_risk": ("이탈 위험 고객", "만족도가 가장 낮다고 보이는 고객에게 관심을 줍니다.")},
+           "at_risk": ("이탈 위험 고객", "만족도가 가장 낮다고 보이는 고객에게 관심을 줍니다."),
+           "satisfaction_survey": ("고객 만족도 조사", "정기 조사로 고객의 실제 만족도를 알고, 가장 불만족한 고객에게 "
+                                   "관심을 줍니다. 조사에는 고객당 비용이 듭니다."),
+           "customer_database": ("고객 데이터베이스", "구매 기록 데이터베이스로 만족도를 더 정확히 알고 고객에 더 맞는 "
+                                 "제안을 합니다. 불만족한 고객에게 관심을 줍니다. 매달 비용이 듭니다."),
+           "shared_values_program": ("공유 가치 프로그램", "모든 고객에게 고르게 관심을 주고, 접촉할 때마다 서로의 가치가 "
+                                     "조금씩 가까워집니다. 고객당 비용이 듭니다.")},
 }
 
 UI = {
@@ -143,4 +155,13 @@ def texts(lang: str) -> dict:
     """Everything a page needs in ``lang``: the UI words, stage, cause and policy names."""
     lang = lang if lang in LANGS else "en"
     return {"ui": UI[lang], "stages": STAGES[lang], "causes": CAUSES[lang],
-            "policies": {k: list(v) for k, v in POLICIES[lang].items()}, "lang": lang}
+            "policies": policy_texts(lang), "lang": lang}
+
+
+def policy_texts(lang: str) -> dict[str, list[str]]:
+    """Every registered retention policy (sim.policies), in registration order: [name, what it does] in
+    ``lang``; a policy registered without a translation shows its own name and description."""
+    from .policies import POLICIES as REGISTERED
+
+    table = POLICIES[lang if lang in LANGS else "en"]
+    return {k: list(table.get(k, (k.replace("_", " "), cls.description))) for k, cls in REGISTERED.items()}

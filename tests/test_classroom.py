@@ -1,37 +1,46 @@
-"""The classroom game's logic without a browser: the market with a policy and a budget split per exporter,
+"""The classroom game's logic without a browser: each student's levers in the engine (MarketModel.set_levers),
 players, refusals, the results folder, replay and the debrief."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
-import sim
 from sim.classroom.game import Game, GameError, replay
-from sim.classroom.market import GameMarket
 
 
-def test_equal_decisions_give_the_engines_market_bit_for_bit():
-    kw = dict(n_exporters=8, n_buyers=200, policy="at_risk", acquisition_share=0.3)
-    a, b = sim.MarketModel(rng=5, **kw), GameMarket(rng=5, **kw)
-    a.run_for(30)
-    b.run_for(30)
-    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
-    np.testing.assert_array_equal(a.exporters.profit_total, b.exporters.profit_total)
+def test_a_students_decisions_are_the_engines_levers_for_that_exporter_alone(tmp_path):
+    g = Game(rounds=2, ticks_per_round=6, out=tmp_path / "game")
+    ana, bo = g.join("Ana", g.code), g.join("Bo", g.code)
+    g.decide(ana.token, 0.5, "customer_database")
+    g.decide(bo.token, 0.5, "satisfaction_survey")
+    m = g.model
+    assert g.decisions_of(ana.exporter) == (0.5, "customer_database")
+    assert (bool(m.exporters.database[ana.exporter]), bool(m.exporters.survey[ana.exporter])) == (True, False)
+    assert (bool(m.exporters.database[bo.exporter]), bool(m.exporters.survey[bo.exporter])) == (False, True)
+    g.play_round()
+    table = m.exporter_table.set_index("exporter")
+    assert table.loc[ana.exporter, "exporter_policy"] == "customer_database"
+    assert table.loc[bo.exporter, "exporter_policy"] == "satisfaction_survey"
+    # the database costs its fixed fee every tick, whatever the customers; plain even attention costs nothing extra
+    assert table.loc[ana.exporter, "programme_cost"] >= 6 * m.P.database_cost > 0
+    uniform = [e for e, (_, p) in enumerate(g.computer) if p == "uniform" and e not in (ana.exporter, bo.exporter)]
+    assert uniform and (table.loc[uniform, "programme_cost"] == 0).all()
 
 
-def test_an_exporter_that_spends_on_prospects_talks_more_to_them_and_less_to_customers():
-    m = GameMarket(rng=3, n_exporters=8, n_buyers=300, policy="uniform", acquisition_share=0.2)
-    for e in range(4):
-        m.decide(e, 0.9, "uniform")
-    m.run_for(12)
-    L = m.ledger
+def test_an_exporter_that_spends_on_prospects_talks_more_to_them_and_less_to_customers(tmp_path):
+    g = Game(rounds=3, ticks_per_round=4, out=tmp_path / "game")
+    players = [g.join(f"P{e}", g.code) for e in range(8)]
+    for p in players:
+        g.decide(p.token, 0.9 if p.exporter < 4 else 0.1, "uniform")
+    g.play_round()
+    g.play_round()
+    L = g.model.ledger
     prospect, customer = L.stage == 0, (L.stage > 0) & (L.stage < 4)
-    spender = L.exporter < 4
+    spender, saver = L.exporter < 4, (L.exporter >= 4) & (L.exporter < 8)
     mean = lambda mask: float(L.communication[mask].mean())  # noqa: E731
-    assert mean(prospect & spender) > mean(prospect & ~spender)
-    assert mean(customer & spender) < mean(customer & ~spender)
+    assert mean(prospect & spender) > mean(prospect & saver)
+    assert mean(customer & spender) < mean(customer & saver)
 
 
 def test_players_join_decide_and_the_folder_replays(tmp_path):
@@ -59,8 +68,10 @@ def test_players_join_decide_and_the_folder_replays(tmp_path):
     (lambda g, t: g.decide(t, 0.33, "uniform"), "acquisition_share=0.33 is not allowed: expected a number from 0 to 1 "
                                                 "in steps of 0.05"),
     (lambda g, t: g.decide(t, "0.5", "uniform"), "acquisition_share='0.5' is not allowed"),
-    (lambda g, t: g.decide(t, 0.5, "satisfaction_survey"), "policy='satisfaction_survey' is not allowed: expected one "
-                                                           "of uniform, new_customers_first, key_accounts, at_risk"),
+    (lambda g, t: g.decide(t, 0.5, "surveys"), "policy='surveys' is not allowed: expected one of uniform, "
+                                               "new_customers_first, key_accounts, at_risk, satisfaction_survey, "
+                                               "customer_database, shared_values_program"),
+    (lambda g, t: g.decide(t, 0.5, ["uniform"]), "policy=['uniform'] is not allowed"),
     (lambda g, t: g.decide("nobody", 0.5, "uniform"), "token='nobody' is not allowed"),
 ])
 def test_refusals_name_the_field_the_value_and_what_is_allowed(tmp_path, call, message):

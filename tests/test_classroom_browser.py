@@ -112,6 +112,14 @@ def test_a_class_plays_the_game(chromium, game):
             assert "exporter 0" in ana.inner_text("#status") and "exporter 1" in bo.inner_text("#status")
             teacher.wait_for_function("() => document.querySelector('#decided').innerText.includes('players: 2')")
 
+            # every retention policy the engine has is offered, the programmes with what they cost
+            choices = ana.eval_on_selector_all("label.choice", "ls => ls.map(l => [l.querySelector('b').innerText, "
+                                                                "l.querySelector('small').innerText])")
+            assert [c[0] for c in choices] == [
+                "Even attention", "New customers first", "Key accounts", "Customers at risk", "Satisfaction survey",
+                "Customer database", "Shared-values programme"], choices
+            assert "Costs money every month" in choices[5][1]
+
             # round 1: Ana spends on finding customers, Bo keeps the computer's decisions (submits nothing)
             _decide(ana, 70, "new_customers_first")
             ana.wait_for_selector("#saved.ok")
@@ -134,8 +142,8 @@ def test_a_class_plays_the_game(chromium, game):
 
             # round 2: different decisions
             _decide(ana, 20, "at_risk")
-            _decide(bo, 50, "key_accounts")
-            _decide(cy, 30, "uniform")
+            _decide(bo, 50, "customer_database")
+            _decide(cy, 30, "shared_values_program")
             teacher.wait_for_function("() => document.querySelector('#decided').innerText.includes('round 2: 3')")
             teacher.click("#next")
             teacher.wait_for_function("() => document.querySelector('#round-status').innerText.startsWith('Round 2 of 3')")
@@ -145,6 +153,8 @@ def test_a_class_plays_the_game(chromium, game):
             rows = ana.eval_on_selector_all("#results tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText))")
             assert rows[0][1:3] == ["70 %", "New customers first"] and rows[1][1:3] == ["20 %", "Customers at risk"], rows
             bo.wait_for_function("() => document.querySelectorAll('#results tbody tr').length === 2")
+            rows = bo.eval_on_selector_all("#results tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText))")
+            assert rows[1][1:3] == ["50 %", "Customer database"], rows
             for name, page in (("teacher", teacher), ("ana", ana), ("bo", bo), ("cy", cy)):
                 page.screenshot(path=str(SHOTS / f"2-{name}-round2.png"), full_page=True)
                 assert not _fits(page), (name, _fits(page))
@@ -184,7 +194,8 @@ def test_a_class_plays_the_game(chromium, game):
     # everything went to the results folder, decisions included
     decisions = (out / "decisions.csv").read_text().splitlines()
     assert decisions[0] == "round,exporter,player,acquisition_share,policy,decided"
-    assert "1,0,Ana,0.7,new_customers_first,True" in decisions and "2,1,Bo,0.5,key_accounts,True" in decisions
+    assert "1,0,Ana,0.7,new_customers_first,True" in decisions and "2,1,Bo,0.5,customer_database,True" in decisions
+    assert "2,2,Cy,0.3,shared_values_program,True" in decisions
     assert "1,1,Bo,0.2,new_customers_first,False" in decisions  # Bo sent nothing in round 1: the computer's stood
     debrief = json.loads((out / "debrief.json").read_text())
     assert [p["name"] for p in debrief["players"]] == ["Ana", "Bo", "Cy"]

@@ -35,3 +35,12 @@ print(d.model_params()["n_buyers"]["label"])
     assert out[2].startswith("탐색 ")
     assert out[3] == "단계별 관계 수 ['인식', '탐색', '확장', '몰입']"
     assert out[4] == "바이어 수"
+
+
+def test_every_registered_policy_has_a_name_in_both_languages():
+    from sim.policies import POLICIES
+
+    for lang in i18n.LANGS:
+        assert set(i18n.POLICIES[lang]) == set(POLICIES)
+        assert list(i18n.texts(lang)["policies"]) == list(POLICIES)  # the game's choices, in the engine's order
+    assert i18n.texts("ko")["policies"]["customer_database"][0] == "고객 데이터베이스"

@@ -28,9 +28,10 @@ import numpy as np
 import pandas as pd
 
 from .. import results as R
+from ..model import MarketModel
 from ..parameters import BY_NAME
 from ..vocab import STAGES
-from .market import LOST_CAUSES, PLAIN_POLICIES, GameMarket, trading_ids
+from .market import LOST_CAUSES, game_policies, levers, trading_ids
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "classroom_game.yaml"
 #: acquisition shares a student can choose: 0 %, 5 %, ... 100 %
@@ -78,15 +79,15 @@ class Game:
         sc = load_scenario(path)
         self.scenario_name, self.seed = sc.name, int(sc.seed)
         kw = {k: v for k, v in sc.model_kwargs().items() if k in BY_NAME}
-        if kw["policy"] not in PLAIN_POLICIES:
-            kw["policy"] = "uniform"  # market-wide mechanisms cannot be mixed; computer players choose below
+        # the players' decisions stand: no exporter copies a peer's policy behind their back (sim.imitation)
+        kw["imitation_every"] = 0
         self.params = kw
-        self.model = GameMarket(rng=self.seed, **kw)
-        #: the computer's decisions for each exporter: the file's share, the plain policies in turn
-        self.computer = [(kw["acquisition_share"], PLAIN_POLICIES[e % len(PLAIN_POLICIES)])
-                         for e in range(self.model.exporters.n)]
+        self.model = MarketModel(rng=self.seed, **kw)
+        #: the computer's decisions for each exporter: the file's share, the registered policies in turn
+        policies = game_policies()
+        self.computer = [(kw["acquisition_share"], policies[e % len(policies)]) for e in range(self.model.exporters.n)]
         for e, (share, policy) in enumerate(self.computer):
-            self.model.decide(e, share, policy)
+            self.model.set_levers(e, policy=policy, acquisition_share=share)
         self.round = 0  # rounds played
         self.over = False
         self.version = 0  # moves at every change a page shows
@@ -130,14 +131,14 @@ class Game:
         if self.over:
             raise GameError("round", self.round, "a round still to play (the game is over)")
         share = check_share(acquisition_share)
-        if policy not in PLAIN_POLICIES:
-            raise GameError("policy", policy, "one of " + ", ".join(PLAIN_POLICIES))
-        self.model.decide(p.exporter, share, policy)
+        if not isinstance(policy, str) or policy not in game_policies():
+            raise GameError("policy", policy, "one of " + ", ".join(game_policies()))
+        self.model.set_levers(p.exporter, policy=policy, acquisition_share=share)
         p.decided_round = self.round + 1
         self.version += 1
 
     def decisions_of(self, exporter: int) -> tuple[float, str]:
-        return float(self.model.acquisition[exporter]), self.model.policy.choices[exporter]
+        return levers(self.model, exporter)
 
     # ---- rounds ----------------------------------------------------------------
     def play_round(self) -> None:
@@ -198,7 +199,8 @@ class Game:
             "players": [{"name": p.name, "exporter": p.exporter, "joined_round": p.joined_round}
                         for p in sorted(self.players.values(), key=lambda p: p.exporter)],
             "computer": {"acquisition_share": self.params["acquisition_share"],
-                         "policies": "exporter e plays " + " / ".join(PLAIN_POLICIES) + "[e % 4]"},
+                         "policies": "exporter e plays " + " / ".join(game_policies())
+                                     + f"[e % {len(game_policies())}]"},
         })
 
 
@@ -218,7 +220,7 @@ def check_share(value: Any) -> float:
     return round(round(value / SHARE_STEP) * SHARE_STEP, 2)
 
 
-def round_results(m: GameMarket, t0: int, ids0: np.ndarray, ex0: np.ndarray, profit0: np.ndarray,
+def round_results(m: MarketModel, t0: int, ids0: np.ndarray, ex0: np.ndarray, profit0: np.ndarray,
                   revenue0: np.ndarray) -> list[dict]:
     """Each exporter's results of the ticks after ``t0``: money, customers by stage, gains and losses, trust.
 
@@ -267,11 +269,11 @@ def replay(folder: str | Path) -> pd.DataFrame:
     folder = Path(folder)
     manifest = R.read_manifest(folder)
     decisions = pd.read_csv(folder / "decisions.csv")
-    m = GameMarket(rng=manifest["seed"], **manifest["params"])
+    m = MarketModel(rng=manifest["seed"], **manifest["params"])
     rows = []
     for r, d in decisions.groupby("round", sort=True):
         for row in d.itertuples():
-            m.decide(int(row.exporter), float(row.acquisition_share), row.policy)
+            m.set_levers(int(row.exporter), policy=row.policy, acquisition_share=float(row.acquisition_share))
         ids0, ex0 = trading_ids(m)
         profit0, revenue0, t0 = m.exporters.profit_total.copy(), m.exporters.revenue_total.copy(), m.steps
         m.run_for(int(manifest["ticks_per_round"]))
