@@ -145,22 +145,25 @@ def test_dashboard_in_chromium(chromium, server):
             page.screenshot(path=str(SHOTS / "0-loaded.png"))
 
             # change controls: the Exporters slider (keyboard) and the retention policy; then Reset
+            # (the page is a view of the server's state: each change makes a round trip, and the browser applies
+            # the widgets' updates one message at a time, so every check waits for the state a person then sees)
             page.locator(".v-input__slider", has_text="Exporters").locator("[role=slider]").focus()
-            for _ in range(8):
-                page.keyboard.press("ArrowLeft")  # 20 -> 12 exporters
+            for n in range(19, 11, -1):  # 20 -> 12 exporters, one key press at a time
+                page.keyboard.press("ArrowLeft")
+                page.wait_for_selector(f".v-input__slider label:text-is('Exporters: {n}')", timeout=30_000)
             page.get_by_label("Retention policy").click(force=True)
             page.locator(".v-menu__content .v-list-item", has_text="key_accounts").click()
             # each slider shows its value at rest; the summary says what the next Reset changes
             page.keyboard.press("Escape")
             page.locator(".relsim-summary").click()  # focus away from the controls
-            page.wait_for_selector(".v-input__slider label:text-is('Exporters: 12')", timeout=30_000)
-            page.wait_for_selector(".relsim-pending", timeout=30_000)
-            pending = page.locator(".relsim-pending").inner_text()
-            assert "exporters 20 → 12" in pending and "retention policy uniform → key_accounts" in pending, pending
+            pending = "exporters 20 → 12 · retention policy uniform → key_accounts — press Reset to apply"
+            summary_shows(page, f"⟳ Next Reset: {pending}", timeout=30_000)
             expect_text(page, "Tick 0 · 20 exporters × 500 buyers")  # not applied before Reset
+            assert page.locator(".relsim-pending").inner_text() == f"⟳ Next Reset: {pending}"
             page.screenshot(path=str(SHOTS / "1-controls-moved.png"))
             page.get_by_role("button", name="Reset").click()
-            expect_text(page, "Tick 0 · 12 exporters × 500 buyers · policy key_accounts")
+            # the new market, and no notice left: the controls are the running market's settings
+            summary_shows(page, "Tick 0 · 12 exporters × 500 buyers · policy key_accounts", absent="Next Reset")
             assert page.locator(".relsim-pending").count() == 0
             time.sleep(1.0)
             net0, stages0 = network.screenshot(), stages.screenshot()
@@ -275,6 +278,7 @@ def test_dashboard_shows_the_scenario_file(chromium, classroom_server):
                 assert "Next Reset" not in summary, summary  # nothing was changed
                 for label in (f"Exporters: {kw['n_exporters']}", f"Buyers: {kw['n_buyers']}", f"Seed: {scenario.seed}",
                               f"Spread of shared values: {kw['values_spread']}"):
+                    page.wait_for_selector(f".v-input__slider label:text-is('{label}')", timeout=30_000)
                     assert page.locator(f".v-input__slider label:text-is('{label}')").count() == 1, label
                 sidebar = page.locator(".v-navigation-drawer").inner_text()
                 for internal in ("Play Interval", "Render Interval", "Use Threads", "Information"):
@@ -289,6 +293,16 @@ def test_dashboard_shows_the_scenario_file(chromium, classroom_server):
     assert "New version of Solara" not in log and "upgrade" not in log.lower(), log
     assert "Cookies with samesite" not in log and "Warning" not in log, log
     assert log.splitlines()[0] == f"relsim dashboard: {url} (Ctrl-C stops it)", log
+
+
+def summary_shows(page, text: str, absent: str | None = None, timeout: float = 60_000) -> None:
+    """Wait until the summary panel shows ``text`` on one of its lines (the whole line, or its start) and,
+    with ``absent``, no line containing that."""
+    page.wait_for_function(
+        """([t, a]) => { const e = document.querySelector('.relsim-summary'); if (!e) return false;
+                         const lines = e.innerText.split('\\n');
+                         return lines.some(l => l.startsWith(t)) && !(a && lines.some(l => l.includes(a))); }""",
+        arg=[text, absent], timeout=timeout)
 
 
 def expect_text(page, text: str, timeout: float = 60_000) -> None:
