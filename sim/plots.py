@@ -32,6 +32,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -537,13 +538,13 @@ def policy_shares(shares: pd.DataFrame, path: Path) -> Path:
     runs (line) and the range of the runs (band); one panel per policy label of the runs (their mix)."""
     run_label = shares["policy"].astype(str) if "policy" in shares.columns else pd.Series("", index=shares.index)
     labels = list(dict.fromkeys(run_label))
-    fig, axes = plt.subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
+    fig, axes = subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
     for ax, label in zip(axes[0], labels):
         part = shares[run_label == label]
         for k, (pol, g) in enumerate(part.groupby("exporter_policy", observed=True, sort=False)):
             by_tick = g.groupby("tick")["share"]
             mean, lo, hi = by_tick.mean(), by_tick.min(), by_tick.max()
-            colour = plt.get_cmap("tab10")(k % 10)
+            colour = matplotlib.colormaps["tab10"](k % 10)
             ax.plot(mean.index, mean.to_numpy(), color=colour, label=str(pol))
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.15, lw=0)
         ax.set_ylim(-0.02, 1.02)
@@ -564,8 +565,8 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
     pay = pay[pay["payoff"] == "switching_gain"]
     policies = list(dict.fromkeys(pay["focal"]))
     n = len(policies)
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
-                             layout="constrained")
+    fig, axes = subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
+                         layout="constrained")
     for k, (ax, out) in enumerate(zip(axes[0], outcomes)):
         sub = pay[pay["outcome"] == out].set_index(["focal", "field"])
         grid = np.array([[sub.loc[(x, y), "diff_pct"] for y in policies] for x in policies], dtype=float)
@@ -579,8 +580,8 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
                 else:
                     text = f"{r['diff_pct']:+.1f}%\n[{r['low_pct']:+.1f}, {r['high_pct']:+.1f}]"
                     if r["verdict"] == "no detectable difference":
-                        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
-                                                   edgecolor="0.6"))
+                        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
+                                               edgecolor="0.6"))
                 dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * lim
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_xticks(range(n), policies, rotation=35, ha="right", fontsize=8)

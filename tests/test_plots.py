@@ -231,3 +231,23 @@ def test_sweep_figure_splits_a_second_grid_field_and_does_not_join_sampled_point
     ax = next(ax for ax in fig.axes if ax.get_title() == "profit")
     assert ax.get_lines() and all(ln.get_linestyle() in ("None", "none", "") for ln in ax.get_lines()
                                   if ln.get_marker() == "o")
+
+
+def test_no_module_of_sim_switches_the_matplotlib_backend():
+    """A notebook's inline backend survives importing sim (#16): every module, the customer figures included."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import pkgutil, importlib, matplotlib, sim
+skip = {"sim.dashboard"}  # a solara page: it starts a market at import (its own test imports it)
+for m in pkgutil.walk_packages(sim.__path__, "sim."):
+    if m.name not in skip and not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
+print(matplotlib.get_backend())
+"""
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MPLBACKEND": "svg"},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "svg"
