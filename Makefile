@@ -5,7 +5,7 @@ PY312 := $(shell command -v python3.12 >/dev/null 2>&1 && python3.12 -c 'import 
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run compare sweep report dashboard test install install-test bench
+.PHONY: run compare sweep report dashboard test install install-test install-notebooks notebooks bench
 
 $(BIN)/python:
 	@test -n "$(PY312)" || (echo "error: python3.12 not found; install Python >= 3.12" >&2; exit 2)
@@ -14,6 +14,13 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
+
+# What the notebooks need (Jupyter included); `make notebooks` then opens them in Jupyter on this computer only.
+install-notebooks: $(BIN)/python
+	$(BIN)/pip install -q -e '.[notebooks]'
+
+notebooks: install-notebooks
+	$(BIN)/jupyter notebook --ip 127.0.0.1 notebooks/
 
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'

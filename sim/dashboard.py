@@ -29,6 +29,8 @@ import inspect
 import json
 import math
 import os
+import warnings
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 from solara.components.echarts import EchartsWidget
 
+from sim import i18n
 from sim.model import MarketModel
 from sim.policies import POLICIES
 from sim.vocab import AWARENESS, DISSOLVED
@@ -46,6 +49,23 @@ from sim.parameters import BY_NAME, DEFAULTS
 from sim.vocab import CAUSES, DISSOLUTION_CAUSES, STAGES
 
 SCENARIO_ENV = "RELSIM_DASHBOARD_SCENARIO"
+LANG_ENV = "RELSIM_DASHBOARD_LANG"
+#: the language of the words shown (``relsim dashboard --lang``; sim.i18n)
+LANG = os.environ.get(LANG_ENV, "en") if os.environ.get(LANG_ENV, "en") in i18n.LANGS else "en"
+
+
+def W(key: str, **values) -> str:
+    """The dashboard's text ``key`` in its language."""
+    return i18n.word(LANG, key, **values)
+
+
+def _stage(s: str) -> str:
+    return i18n.STAGES[LANG][s]
+
+# solara warns at every page load served on an address other than "localhost" (127.0.0.1, a classroom's
+# network) that its session cookie falls back to samesite=lax: expected over plain http, and a dozen
+# lines per browser connection in the teacher's terminal
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 #: stage -> colour, shared by the stage chart and the network's edges
 STAGE_COLORS = {
@@ -156,7 +176,7 @@ def _time_chart(title: str, series: list[dict], y_range=(None, None)) -> dict:
         "legend": {"top": 24, "type": "scroll", "textStyle": {"fontSize": 11}},
         "tooltip": {"trigger": "axis"},
         "grid": {"left": 56, "right": 16, "top": 64, "bottom": 36},
-        "xAxis": {"type": "value", "name": "tick", "nameLocation": "middle", "nameGap": 22, "minInterval": 1},
+        "xAxis": {"type": "value", "name": W("tick_axis"), "nameLocation": "middle", "nameGap": 22, "minInterval": 1},
         "yAxis": {"type": "value", "min": y_range[0], "max": y_range[1]},
         "series": series,
     }
@@ -166,32 +186,32 @@ def stage_chart(model: MarketModel) -> dict:
     """Relationships in each stage over time."""
     ts = model.timeseries
     series = [
-        {"name": s, "type": "line", "showSymbol": False, "color": STAGE_COLORS[s],
+        {"name": _stage(s), "type": "line", "showSymbol": False, "color": STAGE_COLORS[s],
          "lineStyle": {"type": "dashed" if s == "awareness" else "solid"},
          "data": _series_xy(ts["tick"], ts[f"n_{s}"])}
         for s in STAGES[:4]
     ]
-    return _time_chart("Relationships by stage", series)
+    return _time_chart(W("chart_stages"), series)
 
 
 def trust_chart(model: MarketModel) -> dict:
     """Mean trust, commitment and satisfaction of trading relationships over time."""
     ts = model.timeseries
-    lines = (("mean trust", "mean_trust", "#1f77b4"), ("mean commitment", "mean_commitment", "#2ca02c"),
-             ("mean satisfaction", "mean_satisfaction", "#7f7f7f"))
+    lines = ((W("mean_trust"), "mean_trust", "#1f77b4"), (W("mean_commitment"), "mean_commitment", "#2ca02c"),
+             (W("mean_satisfaction"), "mean_satisfaction", "#7f7f7f"))
     series = [{"name": name, "type": "line", "showSymbol": False, "color": color,
                "data": _series_xy(ts["tick"], ts[col])} for name, col, color in lines]
-    return _time_chart("Trust and commitment (trading relationships)", series, (-0.5, 1.0))
+    return _time_chart(W("chart_trust"), series, (-0.5, 1.0))
 
 
 def dissolution_chart(model: ClassroomMarket) -> dict:
     """Cumulative dissolutions of trading relationships, stacked by cause."""
     counts = model.dissolved_by_cause
     ticks = np.arange(counts.shape[0])
-    series = [{"name": c.replace("_", " "), "type": "line", "stack": "causes", "areaStyle": {},
+    series = [{"name": i18n.CAUSES[LANG][c], "type": "line", "stack": "causes", "areaStyle": {},
                "showSymbol": False, "color": CAUSE_COLORS[c], "data": counts[:, i].tolist()}
               for i, c in enumerate(TRADING_CAUSES)]
-    option = _time_chart(f"Dissolutions by cause, cumulative ({model.lapsed_awareness} unused awareness lapsed)",
+    option = _time_chart(W("chart_dissolutions", n=model.lapsed_awareness),
                          series, (0, None))
     # every cause in the legend: a plain legend wraps onto a second row (a scrolling one hides causes)
     option["legend"] = {**option["legend"], "type": "plain", "left": 8, "right": 8, "itemGap": 8}
@@ -212,25 +232,25 @@ def network_chart(model: ClassroomMarket) -> dict:
             continue
         pick = stage == code
         segs = np.stack([pe[e[pick]], pb[b[pick]]], axis=1).tolist()  # [[x0, y0], [x1, y1]] per edge
-        series.append({"name": s, "type": "lines", "coordinateSystem": "cartesian2d", "silent": True,
+        series.append({"name": _stage(s), "type": "lines", "coordinateSystem": "cartesian2d", "silent": True,
                        "lineStyle": {"color": STAGE_COLORS[s], "width": 0.8, "opacity": 0.75}, "data": segs})
     partner = model.buyers.partnership
-    for name, mask, color in (("partnership buyers", partner, "#444444"),
-                              ("transactional buyers", ~partner, "#bbbbbb")):
+    for name, mask, color in ((W("partnership_buyers"), partner, "#444444"),
+                              (W("transactional_buyers"), ~partner, "#bbbbbb")):
         series.append({"name": name, "type": "scatter", "symbolSize": 3, "color": color, "silent": True,
                        "large": True, "largeThreshold": 0, "data": pb[mask].tolist()})
     active = model.exporters.active
-    series.append({"name": "exporters", "type": "scatter", "symbolSize": 10, "color": "#000000", "z": 5, "silent": True,
+    series.append({"name": W("exporters"), "type": "scatter", "symbolSize": 10, "color": "#000000", "z": 5, "silent": True,
                    "data": [{"value": xy, "itemStyle": {"color": "#000000" if a else "#ffffff",
                                                         "borderColor": "#000000"}}
                             for xy, a in zip(pe.tolist(), active.tolist())]})
     axis = {"type": "value", "min": -1.08, "max": 1.08, "show": False}
     return {
         "animation": False,
-        "title": {"text": f"Tick {model.steps}: {int(e.size)} trading relationships", "left": "center",
+        "title": {"text": W("chart_network", t=model.steps, n=int(e.size)), "left": "center",
                   "textStyle": {"fontSize": 13}},
         "legend": {"top": 22, "textStyle": {"fontSize": 11},
-                   "itemWidth": 16, "data": ["exploration", "expansion", "commitment", "exporters"]},
+                   "itemWidth": 16, "data": [*map(_stage, ("exploration", "expansion", "commitment")), W("exporters")]},
         "grid": {"left": 5, "right": 5, "top": 46, "bottom": 4},  # in the 350 x 390 box: a square plot
         "xAxis": axis,
         "yAxis": dict(axis),
@@ -262,39 +282,37 @@ def pending_changes(model: ClassroomMarket, controls: dict[str, Any]) -> dict[st
 def summary_lines(model: ClassroomMarket, controls: dict[str, Any] | None = None) -> list[str]:
     """Plain lines: tick and size; the running market's settings; what the next Reset changes; counts.
 
-    ``controls`` are the controls' current positions (name -> value); without them
-    the "next Reset" line is left out.
+    ``controls`` are the controls' current positions (name -> value); the "next Reset" line
+    appears only when one of them differs from the running market.
     """
     p = model.p
     lines = [
-        f"Tick {model.steps} · {p['n_exporters']} exporters × {p['n_buyers']} buyers · policy {p['policy']}",
-        "Running market (settings of the last Reset): "
+        f"{W('tick')} {model.steps} · {p['n_exporters']} {W('exporters')} × {p['n_buyers']} {W('buyers')} · "
+        f"{W('policy')} {p['policy']}",
+        W("running") + ": "
         + " · ".join(f"{LABELS[k].lower()} {_fmt(k, p[k])}" for k in CONTROLS
-                     if k not in ("n_exporters", "n_buyers")) + f" · seed {model.seed}",
+                     if k not in ("n_exporters", "n_buyers")) + f" · {W('seed')} {model.seed}",
     ]
     if controls is not None:
         changes = pending_changes(model, controls)
         if changes:
-            lines.append("⟳ Next Reset: " + " · ".join(
+            lines.append(W("next_reset") + ": " + " · ".join(
                 f"{LABELS[k].lower()} {_fmt(k, old)} → {_fmt(k, new)}" for k, (old, new) in changes.items())
-                + " — press Reset to apply")
-        else:
-            lines.append("Next Reset: no change (the controls match the running market). "
-                         "Controls take effect when you press Reset.")
+                + " — " + W("press_reset"))
     if not model.steps:
-        return lines + ["Press Step or ▶ to start the market."]
+        return lines + [W("press_step")]
     last = model.timeseries.iloc[-1]
     return lines + [
-        f"exploration {int(last.n_exploration)} · expansion {int(last.n_expansion)} · "
-        f"commitment {int(last.n_commitment)} · dissolved so far {int(last.n_dissolved)}",
-        f"mean trust {last.mean_trust:.2f} · mean commitment {last.mean_commitment:.2f} · "
-        f"retention this tick {last.retention_rate:.3f}",
+        f"{_stage('exploration')} {int(last.n_exploration)} · {_stage('expansion')} {int(last.n_expansion)} · "
+        f"{_stage('commitment')} {int(last.n_commitment)} · {W('dissolved_so_far')} {int(last.n_dissolved)}",
+        f"{W('mean_trust')} {last.mean_trust:.2f} · {W('mean_commitment')} {last.mean_commitment:.2f} · "
+        f"{W('retention_tick')} {last.retention_rate:.3f}",
     ]
 
 
 # ---- the chart widget ----------------------------------------------------------------
 #: series whose data never change for a market (drawn once per Reset, never re-sent)
-STATIC_SERIES = frozenset({"partnership buyers", "transactional buyers"})
+STATIC_SERIES = frozenset({W("partnership_buyers"), W("transactional_buyers")})
 
 
 def split_option(option: dict) -> tuple[str, str]:
@@ -433,10 +451,8 @@ def Summary(model):
     with solara.Column(classes=["relsim-summary"], gap="6px") as col:
         solara.Text(lines[0], style={"font-weight": "bold", "font-size": "1.1em"})
         for line in lines[1:]:
-            if line.startswith("⟳ Next Reset:"):  # controls moved since the last Reset
+            if line.startswith(W("next_reset") + ":"):  # controls moved since the last Reset
                 solara.Text(line, classes=["relsim-pending"], style={"color": "#b35900", "font-weight": "bold"})
-            elif line.startswith("Next Reset:"):
-                solara.Text(line, style={"color": "#666666", "font-style": "italic"})
             else:
                 solara.Text(line)
     return col
@@ -457,25 +473,39 @@ CONTROLS: dict[str, tuple[str, str, float, float, float]] = {
     "beta": ("Intensity of choice (beta)", "SliderFloat", 0.0, 20.0, 0.5),
 }
 SEED_MAX = 999
-LABELS = {**{k: v[0] for k, v in CONTROLS.items()}, "policy": "Retention policy", "rng": "Seed"}
+LABELS = {**{k: W(k) for k in CONTROLS}, "policy": W("retention_policy"), "rng": W("rng")}
+
+
+def representable(value: float, lo: float, hi: float, step: float) -> tuple[float, float, float]:
+    """A slider's (min, max, step) widened and refined so that ``value`` is one of its positions.
+
+    The range grows to include ``value``; the step becomes the largest divisor of the usual step that
+    reaches ``value`` from ``min`` in whole steps (exact decimal arithmetic: 120 buyers on a 50-step
+    slider from 50 give a step of 10; a spread of 0.65 on a 0.1-step slider gives 0.05).
+    """
+    lo, hi = min(lo, value), max(hi, value)
+    scale = 10**9  # steps on a grid of 1e-9: the decimals a scenario file holds, not binary fractions
+    units = math.gcd(round(step * scale), round((value - lo) * scale)) or round(step * scale)
+    fine = Fraction(units, scale)
+    return lo, hi, (int(fine) if fine.denominator == 1 else float(fine))
 
 
 def model_params(base: dict[str, Any] | None = None, seed: int = 1) -> dict[str, Any]:
     """SolaraViz ``model_params``: the classroom controls plus every other kwarg of ``base`` fixed.
 
-    Sliders start at ``base``'s values (the defaults without a scenario); a slider's
-    range widens to include a scenario value outside it.
+    Sliders start at ``base``'s values (the defaults without a scenario); a slider's range and step
+    adapt so that a scenario's value is one of its positions (``representable``), the seed's too.
     """
     base = dict(DEFAULTS if base is None else {**DEFAULTS, **base})
     params: dict[str, Any] = {}
     for name, (label, widget, lo, hi, step) in CONTROLS.items():
         value = base[name]
-        params[name] = {"type": widget, "label": label, "value": value,
-                        "min": min(lo, value), "max": max(hi, value), "step": step}
-    params["policy"] = {"type": "Select", "label": "Retention policy", "value": base["policy"],
+        lo, hi, step = representable(value, lo, hi, step)
+        params[name] = {"type": widget, "label": LABELS[name], "value": value, "min": lo, "max": hi, "step": step}
+    params["policy"] = {"type": "Select", "label": LABELS["policy"], "value": base["policy"],
                         "values": sorted(POLICIES)}
-    params["rng"] = {"type": "SliderInt", "label": "Seed", "value": int(seed) % (SEED_MAX + 1),
-                     "min": 0, "max": SEED_MAX, "step": 1}
+    params["rng"] = {"type": "SliderInt", "label": LABELS["rng"], "value": int(seed), "min": 0,
+                     "max": max(SEED_MAX, int(seed)), "step": 1}
     for name, value in base.items():
         if name not in params and value != DEFAULTS[name]:
             params[name] = value  # fixed: from the scenario file
@@ -508,13 +538,20 @@ def warm_up() -> None:
 warm_up()
 _BASE, _SEED = scenario_kwargs(os.environ.get(SCENARIO_ENV))
 PARAMS_UI = model_params(_BASE, _SEED)
-TITLE = "relsim classroom" + (f": {os.path.basename(os.environ[SCENARIO_ENV])}" if os.environ.get(SCENARIO_ENV) else "")
+TITLE = W("dash_title") + (f": {os.path.basename(os.environ[SCENARIO_ENV])}" if os.environ.get(SCENARIO_ENV) else "")
 
-#: the sidebar's sliders: label above a full-width track, so the value in the label never moves the track
+#: the sidebar's sliders: label above a full-width track, so the value in the label never moves the track;
+#: Mesa's own settings (play and render interval, threads), its "Information" card (model time; the summary
+#: shows the tick) and its single "Page 0" tab are hidden: the class sees Reset, ▶ and Step, the market's
+#: controls, and the charts
 CSS = """
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label { width: 100%; margin-bottom: -6px; }
 .v-input__slider .v-input__slot > .v-slider { flex: 1 0 100%; }
+.v-navigation-drawer .v-card:first-of-type .v-input__slider, .v-navigation-drawer .v-card:first-of-type .v-input--checkbox,
+.v-navigation-drawer .v-card:first-of-type .v-input--selection-controls,
+.v-navigation-drawer .v-card:last-of-type { display: none !important; }
+.v-tabs { display: none !important; }
 """
 
 

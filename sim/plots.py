@@ -1,4 +1,4 @@
-"""Figures of a results folder, computed from its written files alone (matplotlib, Agg).
+"""Figures of a results folder, computed from its written files alone (matplotlib figures outside pyplot: no backend is chosen).
 
 ``make_figures(folder)`` reads timeseries/events/relationships/exporters.parquet,
 summary.csv, compare.csv and manifest.json and writes ``figures/*.png``:
@@ -33,18 +33,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from . import results as R  # noqa: E402
-from .answer import spec as answer_spec  # noqa: E402
-from .outcomes import OVER_TIME_LABELS  # noqa: E402
-from .outcomes import label as outcome_label  # noqa: E402
-from .stats import (COMPARE_OUTCOMES, few_replications_note, hazard_by_age, kaplan_meier, outcome_ci,  # noqa: E402
+from . import results as R
+from .answer import spec as answer_spec
+from .outcomes import OVER_TIME_LABELS
+from .outcomes import label as outcome_label
+from .stats import (COMPARE_OUTCOMES, few_replications_note, hazard_by_age, kaplan_meier, outcome_ci,
                     trading_spells)
 
 STAGE_COLS = ("n_awareness", "n_exploration", "n_expansion", "n_commitment")
@@ -66,6 +66,13 @@ def fmt_value(v) -> str:
     if isinstance(v, (float, np.floating)):
         return f"{float(v):.4g}"
     return str(v)
+
+def subplots(nrows=1, ncols=1, *, figsize, layout=None, **kw):
+    """A figure and its axes made outside pyplot: no backend is chosen and no figure is left open."""
+    fig = Figure(figsize=figsize, layout=layout)
+    FigureCanvasAgg(fig)  # drawn by Agg for this figure alone (the global backend is left as it is)
+    return fig, fig.subplots(nrows, ncols, **kw)
+
 
 
 def _short_names(cols: list[str]) -> dict[str, str]:
@@ -123,7 +130,7 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
     few = few_replications_note(int(runs.min()) if len(runs) else 0)
     if not by_point:
         point = int(pts["point"].iloc[0]) if len(pts) else 0
-        cmap = plt.get_cmap("tab10")
+        cmap = matplotlib.colormaps["tab10"]
         keys = [(point, p) for p in pols]
         return Groups(keys=keys, labels={k: k[1] for k in keys}, colours={k: cmap(i % 10) for i, k in enumerate(keys)},
                       styles={k: "-" for k in keys}, policies=pols, points=[point], sweep_cols=cols,
@@ -145,10 +152,10 @@ def groups(summary: pd.DataFrame, manifest: dict | None = None) -> Groups:
             keys.append(k)
             if len(pols) == 1:
                 labels[k] = plabel[p]
-                colours[k] = plt.get_cmap("tab10")(i % 10) if n <= 10 else plt.get_cmap("viridis")(i / max(n - 1, 1))
+                colours[k] = matplotlib.colormaps["tab10"](i % 10) if n <= 10 else matplotlib.colormaps["viridis"](i / max(n - 1, 1))
             else:
                 labels[k] = f"{pol} · {plabel[p]}"
-                colours[k] = plt.get_cmap(_FAMILIES[j % len(_FAMILIES)])(0.45 + 0.5 * (i / max(n - 1, 1)))
+                colours[k] = matplotlib.colormaps[_FAMILIES[j % len(_FAMILIES)]](0.45 + 0.5 * (i / max(n - 1, 1)))
             styles[k] = _STYLES[j % len(_STYLES)] if len(pols) > 1 else "-"
     return Groups(keys=keys, labels=labels, colours=colours, styles=styles, policies=pols, points=order,
                   point_labels=plabel, sweep_cols=cols, runs={k: int(runs.get(k, 0)) for k in keys}, note=note,
@@ -193,7 +200,6 @@ def _save(fig, path: Path, footnote: str = "") -> Path:
         fig.text(0.0, 0.0, footnote, ha="left", va="top", fontsize=9, color="#b30000", transform=fig.transFigure)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return R.atomic_write_bytes(path, buf.getvalue())
 
 
@@ -211,7 +217,7 @@ def stage_counts(ts: pd.DataFrame, path: Path, G: Groups) -> Path:
         cols = min(n, 3)
         rows = int(np.ceil(n / cols))
         cells = list(G.keys)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.8 * cols, 3.3 * rows), squeeze=False, sharey=True,
+    fig, axes = subplots(rows, cols, figsize=(4.8 * cols, 3.3 * rows), squeeze=False, sharey=True,
                              layout="constrained")
     for ax, key in zip(axes.flat, cells):
         g = G.select(ts, key)
@@ -245,7 +251,7 @@ def _boxes(ax, data: list[np.ndarray], positions: np.ndarray, width: float, colo
 
 def trust_commitment(rel: pd.DataFrame, path: Path, G: Groups) -> Path:
     live = rel[rel["stage"].isin(TRADING)]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     n = len(G.keys)
     width = 0.8 / max(n, 1)
     for ax, col in zip(axes, ("trust", "commitment")):
@@ -272,7 +278,7 @@ def _spells(rel, ev, ts):
 
 
 def survival(spells: pd.DataFrame, path: Path, G: Groups) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     width = max(1, int(np.ceil(spells["duration"].max() / 25))) if len(spells) else 5
     for key in G.keys:
         g = G.select(spells, key)
@@ -300,7 +306,7 @@ def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
     dis = ev[ev["to_stage"] == "dissolved"]
     trading = dis[dis["from_stage"].isin(TRADING)]
     n = len(G.keys)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     lapsed_per_run = []
     for ax, col, cats in ((axes[0], "cause", None), (axes[1], "from_stage", TRADING)):
         cats = list(cats or [c for c in trading[col].astype(str).unique()])
@@ -328,7 +334,7 @@ def dissolutions(ev: pd.DataFrame, path: Path, G: Groups) -> Path:
 
 
 def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), layout="constrained")
+    fig, axes = subplots(1, 2, figsize=(12, 4.2), layout="constrained")
     for key in G.keys:
         g = G.select(ex, key).copy()
         c, ls = G.colours[key], G.styles[key]
@@ -352,7 +358,7 @@ def exporters(ex: pd.DataFrame, ts: pd.DataFrame, path: Path, G: Groups) -> Path
 
 def _over_time(ts: pd.DataFrame, path: Path, cols: list[tuple[str, str, str]], G: Groups,
                suptitle: str | None = None) -> Path:
-    fig, axes = plt.subplots(1, len(cols), figsize=(6 * len(cols), 4.2), squeeze=False, layout="constrained")
+    fig, axes = subplots(1, len(cols), figsize=(6 * len(cols), 4.2), squeeze=False, layout="constrained")
     for ax, (col, ylabel, title) in zip(axes.flat, cols):
         for key in G.keys:
             t = G.select(ts, key).groupby("tick")[col].mean()
@@ -382,11 +388,11 @@ def compare_fig(table: pd.DataFrame, path: Path, diff: bool = False, ncols: int 
     """
     outs = list(dict.fromkeys(table["outcome"]))
     pols = list(dict.fromkeys(table["policy"]))
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     colours = {p: cmap(i % 10) for i, p in enumerate(pols)}
     ncols = max(1, min(ncols, len(outs)))
     nrows = int(np.ceil(len(outs) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, (1.3 + 0.42 * len(pols)) * nrows + 0.6),
+    fig, axes = subplots(nrows, ncols, figsize=(4.6 * ncols, (1.3 + 0.42 * len(pols)) * nrows + 0.6),
                              squeeze=False, layout="constrained")
     for i, (ax, out) in enumerate(zip(axes.flat, outs)):
         g = table[table["outcome"] == out].set_index("policy").reindex(pols)
@@ -439,10 +445,10 @@ def sweep_fig(summary: pd.DataFrame, sweep_cols: list[str], path: Path, outcomes
     cats = sorted(summary[x].dropna().unique(), key=_sort_key)
     pos = {v: i for i, v in enumerate(cats)}
     lines = list(summary.groupby(line_keys if split else "policy", sort=False).groups)
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     ncols = min(4, len(outs))
     nrows = int(np.ceil((len(outs) + 1) / ncols))  # one panel more: the legend
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 3.4 * nrows), squeeze=False, layout="constrained")
+    fig, axes = subplots(nrows, ncols, figsize=(4 * ncols, 3.4 * nrows), squeeze=False, layout="constrained")
     for ax, out in zip(axes.flat, outs):
         for li, key in enumerate(lines):
             key = key if isinstance(key, tuple) else (key,)
@@ -513,7 +519,7 @@ def _against_sweep(ax, summary: pd.DataFrame, out: str, G: Groups, manifest: dic
     x = G.sweep_cols[0]
     categorical = is_categorical(summary[x])
     cats = sorted(summary[x].dropna().unique(), key=_sort_key)
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     for li, pol in enumerate(G.policies):
         g = summary[summary["policy"].astype(str) == pol]
         rows = [(v, *outcome_ci(gg[out], out)) for v, gg in g.groupby(x)]
@@ -545,7 +551,7 @@ def _against_sweep(ax, summary: pd.DataFrame, out: str, G: Groups, manifest: dic
 
 
 def _by_policy(ax, summary: pd.DataFrame, out: str, G: Groups, manifest: dict, mean_field: bool) -> None:
-    cmap = plt.get_cmap("tab10")
+    cmap = matplotlib.colormaps["tab10"]
     for i, pol in enumerate(G.policies):
         m, lo, hi = outcome_ci(summary.loc[summary["policy"].astype(str) == pol, out], out)
         err = np.nan_to_num(np.array([[m - lo], [hi - m]]), nan=0.0)
@@ -585,7 +591,7 @@ def answer_fig(ts: pd.DataFrame, summary: pd.DataFrame, manifest: dict, path: Pa
     n = max(len(outs) + len(cols), 1)
     ncols = min(n, 3)
     nrows = int(np.ceil(n / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows + 0.5), squeeze=False,
+    fig, axes = subplots(nrows, ncols, figsize=(5.2 * ncols, 3.9 * nrows + 0.5), squeeze=False,
                              layout="constrained")
     mf = _reinforcement(manifest)
     flat = list(axes.flat)
@@ -671,13 +677,13 @@ def policy_shares(shares: pd.DataFrame, path: Path) -> Path:
     runs (line) and the range of the runs (band); one panel per policy label of the runs (their mix)."""
     run_label = shares["policy"].astype(str) if "policy" in shares.columns else pd.Series("", index=shares.index)
     labels = list(dict.fromkeys(run_label))
-    fig, axes = plt.subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
+    fig, axes = subplots(1, len(labels), figsize=(5.5 * len(labels), 3.6), squeeze=False, layout="constrained")
     for ax, label in zip(axes[0], labels):
         part = shares[run_label == label]
         for k, (pol, g) in enumerate(part.groupby("exporter_policy", observed=True, sort=False)):
             by_tick = g.groupby("tick")["share"]
             mean, lo, hi = by_tick.mean(), by_tick.min(), by_tick.max()
-            colour = plt.get_cmap("tab10")(k % 10)
+            colour = matplotlib.colormaps["tab10"](k % 10)
             ax.plot(mean.index, mean.to_numpy(), color=colour, label=str(pol))
             ax.fill_between(mean.index, lo.to_numpy(), hi.to_numpy(), color=colour, alpha=0.15, lw=0)
         ax.set_ylim(-0.02, 1.02)
@@ -698,8 +704,8 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
     pay = pay[pay["payoff"] == "switching_gain"]
     policies = list(dict.fromkeys(pay["focal"]))
     n = len(policies)
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
-                             layout="constrained")
+    fig, axes = subplots(1, len(outcomes), figsize=(len(outcomes) * (2.4 + 1.15 * n), 1.8 + 0.9 * n), squeeze=False,
+                         layout="constrained")
     for k, (ax, out) in enumerate(zip(axes[0], outcomes)):
         sub = pay[pay["outcome"] == out].set_index(["focal", "field"])
         grid = np.array([[sub.loc[(x, y), "diff_pct"] for y in policies] for x in policies], dtype=float)
@@ -713,8 +719,8 @@ def tournament_figure(folder: str | os.PathLike, outcomes=("profit", "retention_
                 else:
                     text = f"{r['diff_pct']:+.1f}%\n[{r['low_pct']:+.1f}, {r['high_pct']:+.1f}]"
                     if r["verdict"] == "no detectable difference":
-                        ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
-                                                   edgecolor="0.6"))
+                        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", lw=0,
+                                               edgecolor="0.6"))
                 dark = np.isfinite(grid[i, j]) and abs(grid[i, j]) > 0.6 * lim
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_xticks(range(n), policies, rotation=35, ha="right", fontsize=8)

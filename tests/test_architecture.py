@@ -18,7 +18,7 @@ from sim import dynamics
 
 PACKAGE = Path(sim.__file__).parent
 #: the layers above the engine: the engine (MarketModel and what it imports) must not import them
-ABOVE = {"sim.cli", "sim.dashboard", "sim.experiments", "sim.results", "sim.plots", "sim.report", "sim.scenarios",
+ABOVE = {"sim.cli", "sim.dashboard", "sim.classroom", "sim.classroom.game", "sim.classroom.market", "sim.classroom.debrief", "sim.classroom.server", "sim.serving", "sim.i18n", "sim.experiments", "sim.results", "sim.plots", "sim.report", "sim.scenarios",
          "sim.distributed", "sim.stats", "sim.validation", "sim.testing", "sim.customers"}
 
 

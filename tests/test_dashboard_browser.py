@@ -145,22 +145,25 @@ def test_dashboard_in_chromium(chromium, server):
             page.screenshot(path=str(SHOTS / "0-loaded.png"))
 
             # change controls: the Exporters slider (keyboard) and the retention policy; then Reset
+            # (the page is a view of the server's state: each change makes a round trip, and the browser applies
+            # the widgets' updates one message at a time, so every check waits for the state a person then sees)
             page.locator(".v-input__slider", has_text="Exporters").locator("[role=slider]").focus()
-            for _ in range(8):
-                page.keyboard.press("ArrowLeft")  # 20 -> 12 exporters
+            for n in range(19, 11, -1):  # 20 -> 12 exporters, one key press at a time
+                page.keyboard.press("ArrowLeft")
+                page.wait_for_selector(f".v-input__slider label:text-is('Exporters: {n}')", timeout=30_000)
             page.get_by_label("Retention policy").click(force=True)
             page.locator(".v-menu__content .v-list-item", has_text="key_accounts").click()
             # each slider shows its value at rest; the summary says what the next Reset changes
             page.keyboard.press("Escape")
             page.locator(".relsim-summary").click()  # focus away from the controls
-            page.wait_for_selector(".v-input__slider label:text-is('Exporters: 12')", timeout=30_000)
-            page.wait_for_selector(".relsim-pending", timeout=30_000)
-            pending = page.locator(".relsim-pending").inner_text()
-            assert "exporters 20 → 12" in pending and "retention policy uniform → key_accounts" in pending, pending
+            pending = "exporters 20 → 12 · retention policy uniform → key_accounts — press Reset to apply"
+            summary_shows(page, f"⟳ Next Reset: {pending}", timeout=30_000)
             expect_text(page, "Tick 0 · 20 exporters × 500 buyers")  # not applied before Reset
+            assert page.locator(".relsim-pending").inner_text() == f"⟳ Next Reset: {pending}"
             page.screenshot(path=str(SHOTS / "1-controls-moved.png"))
             page.get_by_role("button", name="Reset").click()
-            expect_text(page, "Tick 0 · 12 exporters × 500 buyers · policy key_accounts")
+            # the new market, and no notice left: the controls are the running market's settings
+            summary_shows(page, "Tick 0 · 12 exporters × 500 buyers · policy key_accounts", absent="Next Reset")
             assert page.locator(".relsim-pending").count() == 0
             time.sleep(1.0)
             net0, stages0 = network.screenshot(), stages.screenshot()
@@ -205,6 +208,101 @@ def test_dashboard_in_chromium(chromium, server):
     assert not page_errors, f"errors in the page: {page_errors[:5]}"
     assert "Could not load URL" not in log, "the server fetched assets from a CDN: " + log[-2000:]
     assert "Traceback" not in log, log[-3000:]
+
+
+@pytest.fixture(scope="module")
+def classroom_server(tmp_path_factory):
+    """``relsim dashboard scenarios/classroom.yaml`` as a teacher starts it (the command, not solara run)."""
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("dashboard-file") / "terminal.log"
+    env = {k: v for k, v in os.environ.items() if k != "RELSIM_DASHBOARD_SCENARIO"}
+    relsim = Path(sys.executable).with_name("relsim")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(relsim), "dashboard", "scenarios/classroom.yaml", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for(url, proc, log_path)
+        yield url, log_path
+    finally:
+        _stop(proc)
+
+
+def _wait_for(url, proc, log_path):
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"no answer at {url} within 120 s:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def _stop(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
+def test_dashboard_shows_the_scenario_file(chromium, classroom_server):
+    """The file's market exactly: seed, counts, policy and slider values; no pending-Reset notice; Mesa's
+    internal settings hidden; a quiet terminal."""
+    from playwright.sync_api import sync_playwright
+
+    from sim.scenarios import load_scenario
+
+    url, log_path = classroom_server
+    scenario = load_scenario(ROOT / "scenarios" / "classroom.yaml")
+    kw = scenario.model_kwargs()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for visit in range(2):  # two browser connections: the terminal stays quiet for each
+                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                page.goto(url, timeout=120_000)
+                page.wait_for_selector(".relsim-stages canvas", timeout=120_000)
+                expect_text(page, f"Tick 0 · {kw['n_exporters']} exporters × {kw['n_buyers']} buyers · "
+                                  f"policy {kw['policy']}")
+                summary = page.locator(".relsim-summary").inner_text()
+                assert f"seed {scenario.seed}" in summary, summary
+                assert "Next Reset" not in summary, summary  # nothing was changed
+                for label in (f"Exporters: {kw['n_exporters']}", f"Buyers: {kw['n_buyers']}", f"Seed: {scenario.seed}",
+                              f"Spread of shared values: {kw['values_spread']}"):
+                    page.wait_for_selector(f".v-input__slider label:text-is('{label}')", timeout=30_000)
+                    assert page.locator(f".v-input__slider label:text-is('{label}')").count() == 1, label
+                sidebar = page.locator(".v-navigation-drawer").inner_text()
+                for internal in ("Play Interval", "Render Interval", "Use Threads", "Information"):
+                    assert internal not in sidebar, f"Mesa's {internal!r} is shown to the class"
+                assert not page.get_by_text("Page 0").is_visible()
+                time.sleep(1.0)
+                page.screenshot(path=str(SHOTS / f"4-classroom-yaml-{visit}.png"))
+                page.close()
+        finally:
+            browser.close()
+    log = log_path.read_text()
+    assert "New version of Solara" not in log and "upgrade" not in log.lower(), log
+    assert "Cookies with samesite" not in log and "Warning" not in log, log
+    assert log.splitlines()[0] == f"relsim dashboard: {url} (Ctrl-C stops it)", log
+
+
+def summary_shows(page, text: str, absent: str | None = None, timeout: float = 60_000) -> None:
+    """Wait until the summary panel shows ``text`` on one of its lines (the whole line, or its start) and,
+    with ``absent``, no line containing that."""
+    page.wait_for_function(
+        """([t, a]) => { const e = document.querySelector('.relsim-summary'); if (!e) return false;
+                         const lines = e.innerText.split('\\n');
+                         return lines.some(l => l.startsWith(t)) && !(a && lines.some(l => l.includes(a))); }""",
+        arg=[text, absent], timeout=timeout)
 
 
 def expect_text(page, text: str, timeout: float = 60_000) -> None:

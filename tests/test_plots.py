@@ -276,3 +276,23 @@ def test_dependence_answer_marks_the_shock_on_revenue_and_profit(tmp_path, drawn
         shock = [ln for ln in ax.get_lines() if ln.get_label() == "key-account shock (tick 25)"]
         assert len(shock) == 1 and list(shock[0].get_xdata()) == [25, 25]
     assert fig.texts[0].get_text().startswith("How concentrated is revenue before the key-account shock")
+
+
+def test_no_module_of_sim_switches_the_matplotlib_backend():
+    """A notebook's inline backend survives importing sim (#16): every module, the customer figures included."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import pkgutil, importlib, matplotlib, sim
+skip = {"sim.dashboard"}  # a solara page: it starts a market at import (its own test imports it)
+for m in pkgutil.walk_packages(sim.__path__, "sim."):
+    if m.name not in skip and not m.name.endswith("__main__"):
+        importlib.import_module(m.name)
+print(matplotlib.get_backend())
+"""
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "MPLBACKEND": "svg"},
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "svg"

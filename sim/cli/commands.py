@@ -420,13 +420,19 @@ def dashboard(
                                           metavar="FILE"),
     port: int = typer.Option(8765, "--port", help="port to listen on (0: any free port)"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (127.0.0.1: this computer only)"),
+    lang: str = typer.Option("en", "--lang", help="language of the page: en or ko (the page has a switch too)"),
 ) -> None:
     """Start the classroom dashboard (Mesa SolaraViz) in the browser; works offline."""
     import os
 
-    if not 0 <= port <= 65535:
-        fail(f"--port={port!r} is not allowed: expected an integer in [0, 65535]")
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    from ..serving import LANGS, check_port
+
+    if lang not in LANGS:
+        fail(f"--lang={lang!r} is not allowed: expected one of {', '.join(LANGS)}")
+    problem = check_port(host, port)
+    if problem:
+        fail(problem)
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "RELSIM_DASHBOARD_LANG": lang}
     if file is not None:
         scenario_or_fail(file)  # a bad file is one line and exit 2 before the server starts
         env["RELSIM_DASHBOARD_SCENARIO"] = str(file.resolve())
@@ -434,8 +440,51 @@ def dashboard(
     print(f"relsim dashboard: http://{host}:{port}/ (Ctrl-C stops it)" if port else
           "relsim dashboard: solara prints the address below (Ctrl-C stops it)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", str(app_file), "--host", host, "--port", str(port),
-           "--production", "--no-open"]
+           "--production", "--no-open", "--no-check-version"]
     os.execve(sys.executable, cmd, env)  # the server replaces this process: Ctrl-C and kill reach it
+
+
+@app.command()
+def classroom(
+    file: Optional[Path] = typer.Argument(None, help="scenario YAML of the market (default: scenarios/classroom_game.yaml)",
+                                          metavar="FILE"),
+    port: int = typer.Option(8766, "--port", help="port to listen on"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (0.0.0.0: students on this network)"),
+    lang: str = typer.Option("en", "--lang", help="language of the pages: en or ko (each page has a switch too)"),
+    rounds: int = typer.Option(8, "--rounds", help="rounds in the game"),
+    ticks_per_round: int = typer.Option(6, "--ticks-per-round", help="ticks (months) the market runs per round"),
+    out: OutOpt = None,
+) -> None:
+    """Start the classroom game: each student runs an exporter from their own browser (docs/teaching.md)."""
+    from ..serving import LANGS, check_port
+
+    if lang not in LANGS:
+        fail(f"--lang={lang!r} is not allowed: expected one of {', '.join(LANGS)}")
+    if not 1 <= rounds <= 100:
+        fail(f"--rounds={rounds!r} is not allowed: expected an integer in [1, 100]")
+    if not 1 <= ticks_per_round <= 120:
+        fail(f"--ticks-per-round={ticks_per_round!r} is not allowed: expected an integer in [1, 120]")
+    if port == 0:
+        fail("--port=0 is not allowed: expected an integer in [1, 65535] (students need to know the port)")
+    problem = check_port(host, port)
+    if problem:
+        fail(problem)
+    if file is not None:
+        scenario_or_fail(file)
+    from ..classroom.game import Game, GameError
+    from ..classroom.server import serve
+    from ..results import ResultsExistError, check_writable
+
+    if out is not None:
+        try:
+            check_writable(out)
+        except (ResultsExistError, ValueError) as e:
+            fail(str(e))
+    try:
+        game = Game(file, rounds=rounds, ticks_per_round=ticks_per_round, out=out)
+    except (GameError, ValueError) as e:
+        fail(f"{file}: {e}")
+    serve(game, host, port, lang)
 
 
 @app.command("validate-model")

@@ -7,14 +7,12 @@ import json
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from .. import results as R  # noqa: E402
+from .. import results as R
+from ..plots import subplots
 
 #: most cohort curves drawn in retention.png (beyond, an even selection; the title says so)
 MAX_COHORTS = 12
@@ -23,7 +21,6 @@ MAX_COHORTS = 12
 def _save(fig, path: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return R.atomic_write_bytes(path, buf.getvalue())
 
 
@@ -40,8 +37,8 @@ def retention(folder: Path, unit: str) -> Path:
     cohorts = sorted(ret["cohort"].unique())
     shown = cohorts if len(cohorts) <= MAX_COHORTS else [cohorts[i] for i in
                                                          np.linspace(0, len(cohorts) - 1, MAX_COHORTS).round().astype(int)]
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    cmap = plt.get_cmap("viridis")
+    fig, ax = subplots(figsize=(7.5, 4.5))
+    cmap = matplotlib.colormaps["viridis"]
     for i, c in enumerate(shown):
         d = ret[(ret["cohort"] == c) & (ret["age"] >= 1)]
         label = str(d["period_start"].iloc[0]) if "period_start" in d and len(d) else f"cohort {c}"
@@ -61,7 +58,7 @@ def retention(folder: Path, unit: str) -> Path:
 def cohorts(folder: Path, unit: str) -> Path:
     """New customers by the period of their first purchase."""
     c = pd.read_csv(folder / "cohorts.csv")
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = subplots(figsize=(7.5, 3.8))
     x = c["period_start"].astype(str) if "period_start" in c else c["cohort"].astype(str)
     ax.bar(range(len(c)), c["customers"], color="#2171b5")
     step = max(1, len(c) // 12)
@@ -77,7 +74,7 @@ def frequency(folder: Path, unit: str) -> Path:
     f = pd.read_csv(folder / "frequency.csv")
     head = f[f["purchases"] <= 20]
     tail = int(f.loc[f["purchases"] > 20, "customers"].sum())
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = subplots(figsize=(7.5, 3.8))
     ax.bar(head["purchases"].astype(str), head["customers"], color="#2171b5")
     if tail:
         ax.bar([">20"], [tail], color="#6baed6")
@@ -90,7 +87,7 @@ def frequency(folder: Path, unit: str) -> Path:
 def revenue_by_age(folder: Path, unit: str) -> Path:
     """Revenue per cohort customer and per active customer, by age."""
     a = pd.read_csv(folder / "by_age.csv")
-    fig, ax = plt.subplots(figsize=(7.5, 4))
+    fig, ax = subplots(figsize=(7.5, 4))
     ax.plot(a["age"], a["revenue_per_customer"], marker="o", ms=3, label="per customer of the cohort")
     ax.plot(a["age"], a["revenue_per_active_customer"], marker="s", ms=3, label="per customer active then")
     ax.set_xlabel(f"age ({unit}s since first purchase)")
@@ -105,7 +102,7 @@ def concentration(folder: Path, unit: str) -> Path:
     """The concentration curve with the top-20% share and the HHI."""
     lz = pd.read_parquet(folder / "lorenz.parquet")
     c = pd.read_csv(folder / "concentration.csv").iloc[0]
-    fig, ax = plt.subplots(figsize=(5.5, 5))
+    fig, ax = subplots(figsize=(5.5, 5))
     ax.plot(lz["customer_share"], lz["revenue_share"], color="#08306b")
     ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
     k = int(c["top20_customers"]) / max(int(c["customers"]), 1)
@@ -121,7 +118,7 @@ def concentration(folder: Path, unit: str) -> Path:
 def tenure(folder: Path, unit: str) -> Path:
     """Customers by tenure, churned (last purchase before the last period) and still active (censored)."""
     t = pd.read_csv(folder / "tenure.csv")
-    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    fig, ax = subplots(figsize=(7.5, 3.8))
     ax.bar(t["tenure"], t["churned"], color="#2171b5", label="last purchase before the last period")
     ax.bar(t["tenure"], t["censored"], bottom=t["churned"], color="#9ecae1", label="active in the last period")
     ax.set_xlabel(f"tenure ({unit}s from first to last purchase, both counted)")
@@ -140,7 +137,7 @@ def baseline(folder: Path, unit: str) -> Path | None:
     model = pd.read_csv(folder / "baseline_params.csv")["model"].iloc[0]
     what = "repeat purchases" if model == "bgnbd" else "active subscribers"
     name = "BG/NBD" if model == "bgnbd" else "sBG"
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = subplots(figsize=(8, 4.2))
     ax.plot(b["period"], b["actual"], color="black", lw=1.4, label="actual")
     ax.plot(b["period"], b["expected"], color="#2171b5", ls="--", lw=1.4, label=f"{name}, from acquisition")
     h = b[b["phase"] == "holdout"]

@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.ticker  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from ..plots import subplots
 
 START_STYLE = {"uniform": dict(marker="o", color="tab:blue"), "loyal": dict(marker="^", color="tab:red")}
 
@@ -23,7 +22,6 @@ def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -32,7 +30,7 @@ def wkh_loyalty(data: Path, path: Path, n: int) -> Path:
     sim = pd.read_csv(data / "wkh_sweep.csv")
     mf = pd.read_csv(data / "wkh_mean_field.csv")
     sim, mf = sim[sim.n_sellers == n], mf[mf.n_sellers == n]
-    fig, ax = plt.subplots(figsize=(6.4, 5.0))
+    fig, ax = subplots(figsize=(6.4, 5.0))
     for (branch, stable), g in mf.groupby(["branch", "stable"]):
         g = g.sort_values("b")
         ax.plot(g.b, g.y, "k-" if stable else "k--", lw=1.6 if stable else 1.0,
@@ -61,7 +59,7 @@ def wkh_stock(data: Path, path: Path) -> Path:
     base = d[d.b <= 2.0].groupby("replication").seller_profit.mean()
     d["seller_gain"] = d.seller_profit / d.replication.map(base) - 1.0
     m = d.groupby("b")[["loyalty_y", "buyer_payoff", "seller_gain"]].agg(["mean", "min", "max"])
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    fig, axes = subplots(1, 3, figsize=(11, 3.4))
     for ax, col, lab in zip(axes, ["loyalty_y", "buyer_payoff", "seller_gain"],
                             ["loyalty y", "buyer payoff per visit (profit x fill rate)",
                              "seller profit per tick, relative to b <= 2\n(same replication)"]):
@@ -80,7 +78,7 @@ def ct_paths(data: Path, path: Path) -> Path:
     t = pd.read_csv(data / "ct_paths.csv")
     t = t.iloc[::-1]
     lab = t.outcome + " <- " + t.predictor
-    fig, ax = plt.subplots(figsize=(6.4, 4))
+    fig, ax = subplots(figsize=(6.4, 4))
     colors = np.where(t.agrees, "tab:green", "tab:red")
     ax.barh(lab, t.std_coef, xerr=[t.std_coef - t.ci_low, t.ci_high - t.std_coef], color=colors, alpha=0.8)
     ax.scatter(t.theory_sign * 0.05, lab, marker="|", color="k", s=80)
@@ -95,7 +93,7 @@ def lifecycle_rates(data: Path, path: Path) -> Path:
     r = pd.read_csv(data / "lifecycle_rates_by_replication.csv")
     pooled = pd.read_csv(data / "lifecycle_rates.csv")
     stages = ["awareness", "exploration", "expansion", "commitment"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, axes = subplots(1, 2, figsize=(11, 3.8))
     g = r.groupby("stage").rate_excl_lapse.agg(["mean", "min", "max"]).reindex(stages)
     axes[0].bar(stages, g["mean"], yerr=[g["mean"] - g["min"], g["max"] - g["mean"]], color=["0.7", "tab:red", "tab:orange", "tab:green"])
     axes[0].set_ylabel("dissolutions per relationship-tick")
@@ -116,7 +114,7 @@ def retention_profit(data: Path, path: Path) -> Path:
     """log profit against log annual retention: runs (by market) and exporters within runs (demeaned)."""
     runs = pd.read_csv(data / "retention_runs.csv")
     ex = pd.read_csv(data / "retention_exporters.csv")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for mkt, g in runs.groupby("market"):
         axes[0].scatter(g.retention, g.profit_per_tick, label=mkt, s=18)
     axes[0].set_xscale("log")
@@ -150,9 +148,9 @@ def morris_plot(data: Path, path: Path) -> Path:
     m = pd.read_csv(data / "morris_indices.csv")
     outs = list(dict.fromkeys(m.output))
     params = list(dict.fromkeys(m.parameter))
-    cmap = plt.get_cmap("tab10" if len(params) <= 10 else "tab20")
+    cmap = matplotlib.colormaps["tab10" if len(params) <= 10 else "tab20"]
     style = {p: dict(color=cmap(i % cmap.N), marker=PARAM_MARKERS[i % len(PARAM_MARKERS)]) for i, p in enumerate(params)}
-    fig, axes = plt.subplots(1, len(outs), figsize=(4.2 * len(outs), 4.6))
+    fig, axes = subplots(1, len(outs), figsize=(4.2 * len(outs), 4.6))
     for ax, out in zip(np.atleast_1d(axes), outs):
         g = m[m.output == out].set_index("parameter")
         for p in params:
@@ -169,7 +167,6 @@ def morris_plot(data: Path, path: Path) -> Path:
     fig.tight_layout(rect=(0, 0.12, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -177,7 +174,7 @@ def sobol_plot(data: Path, path: Path) -> Path:
     """First-order and total Sobol indices with 95 % bootstrap CIs for each output."""
     s = pd.read_csv(data / "sobol_indices.csv")
     outs = list(dict.fromkeys(s.output))
-    fig, axes = plt.subplots(1, len(outs), figsize=(4.4 * len(outs), 4.2), sharey=True)
+    fig, axes = subplots(1, len(outs), figsize=(4.4 * len(outs), 4.2), sharey=True)
     for ax, out in zip(np.atleast_1d(axes), outs):
         g = s[s.output == out]
         y = np.arange(len(g))
@@ -192,5 +189,4 @@ def sobol_plot(data: Path, path: Path) -> Path:
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
