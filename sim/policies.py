@@ -238,6 +238,13 @@ def mix_counts(shares: Sequence[float], n: int) -> np.ndarray:
     return counts
 
 
+def exporter_ranks(n_exporters: int, seed: int) -> list[int]:
+    """The exporters in the order a policy mix hands out policies: by one order-free draw each,
+    ``uniform(stream_key(seed, ASSIGNMENT, 0), e, 0)`` (ties by id). Depends on the seed alone."""
+    key = stream_key(seed, ASSIGNMENT, 0)
+    return sorted(range(n_exporters), key=lambda e: (uniform(key, e, 0), e))
+
+
 def assign_policies(mix: Mapping[str, float] | Sequence[str] | None, default: str, n_exporters: int,
                     seed: int) -> Assignment:
     """Which exporter runs which retention policy.
@@ -263,8 +270,7 @@ def assign_policies(mix: Mapping[str, float] | Sequence[str] | None, default: st
             shares.append(float(v))
         if abs(sum(shares) - 1.0) > 1e-6:
             raise ValueError(f"policy_mix shares sum to {sum(shares):g}: expected shares that sum to 1")
-        key = stream_key(seed, ASSIGNMENT, 0)
-        ranked = sorted(range(n_exporters), key=lambda e: (uniform(key, e, 0), e))
+        ranked = exporter_ranks(n_exporters, seed)
         code = np.empty(n_exporters, np.int8)
         start = 0
         for j, count in enumerate(mix_counts(shares, n_exporters)):

@@ -36,7 +36,7 @@ from . import results as R
 from .experiments import DEFAULT_TICKS, RunSpec, execute, run_seed
 from .outcomes import BETTER
 from .parameters import validate
-from .policies import assign_policies, mix_counts
+from .policies import assign_policies, exporter_ranks, mix_counts
 from .streams import draw_seed
 
 #: the share of the exporters that run the focal policy, by default
@@ -74,10 +74,7 @@ def focal_exporters(n_exporters: int, focal_share: float, seed: int) -> np.ndarr
     if counts[0] == 0 or counts[1] == 0:
         raise ValueError(f"focal_share={focal_share!r} is not allowed with {n_exporters} exporters: expected a share "
                          "that gives at least one focal and one field exporter")
-    # the ranks do not depend on the names: any two registered policies stand in for focal and field
-    code = assign_policies({"uniform": focal_share, "key_accounts": 1.0 - focal_share}, "uniform", n_exporters,
-                           draw_seed(seed)).code
-    return np.flatnonzero(code == 0)
+    return np.sort(np.asarray(exporter_ranks(n_exporters, draw_seed(seed))[:counts[0]]))
 
 
 def plan(params: dict, policies: list[str], replications: int, seed: int, focal_share: float = FOCAL_SHARE,
